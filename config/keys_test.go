@@ -1,0 +1,72 @@
+package config
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestKeyPaths(t *testing.T) {
+	t.Parallel()
+	want := []string{
+		"auth.tokens",
+		"data_dir",
+		"dev.in_memory",
+		"dev.retention",
+		"dev.temporal_listen",
+		"dev.ui",
+		"dev.ui_listen",
+		"http.listen",
+		"http.read_header_timeout",
+		"http.shutdown_timeout",
+		"log.format",
+		"log.level",
+		"temporal.address",
+		"temporal.api_key",
+		"temporal.connect_timeout",
+		"temporal.namespace",
+		"temporal.retry_max_interval",
+		"temporal.task_queue",
+		"temporal.tls.ca_file",
+		"temporal.tls.cert_file",
+		"temporal.tls.enabled",
+		"temporal.tls.key_file",
+		"temporal.tls.server_name",
+		"worker.max_concurrent_activities",
+		"worker.max_concurrent_workflow_tasks",
+	}
+	if got := KeyPaths(); !slices.Equal(got, want) {
+		t.Errorf("KeyPaths() =\n%q\nwant\n%q", got, want)
+	}
+	// Callers get a copy.
+	KeyPaths()[0] = "changed"
+	if KeyPaths()[0] != "auth.tokens" {
+		t.Error("KeyPaths shares its slice")
+	}
+}
+
+func TestEnvVar(t *testing.T) {
+	t.Parallel()
+	tests := map[string]string{
+		"http.listen":            "RIPOSTE_HTTP_LISTEN",
+		"temporal.tls.cert_file": "RIPOSTE_TEMPORAL_TLS_CERT_FILE",
+		"data_dir":               "RIPOSTE_DATA_DIR",
+		"auth.tokens":            "RIPOSTE_AUTH_TOKENS",
+	}
+	for key, want := range tests {
+		if got := EnvVar(key); got != want {
+			t.Errorf("EnvVar(%q) = %q, want %q", key, got, want)
+		}
+	}
+	// Two keys must never share a variable, or one could not be set.
+	seen := map[string]string{}
+	for _, k := range KeyPaths() {
+		v := EnvVar(k)
+		if other, dup := seen[v]; dup {
+			t.Errorf("%s and %s both map to %s", other, k, v)
+		}
+		seen[v] = k
+	}
+	if _, dup := seen[EnvConfigFile]; dup {
+		t.Errorf("%s is also a key's variable", EnvConfigFile)
+	}
+}

@@ -1,0 +1,7 @@
+package app
+
+import "go.temporal.io/sdk/workflow"
+
+func workflowOptions(name string) workflow.RegisterOptions {
+	return workflow.RegisterOptions{Name: name}
+}
