@@ -305,6 +305,11 @@ func (ld *loader) walkEntry(k, v *yaml.Node, t reflect.Type, path string, seen m
 		return
 	}
 	name := kn.Value
+	if name == "" {
+		ld.atNode(k, prefixKey(path, "empty key"))
+		ld.unknown++
+		return
+	}
 	full := joinKey(path, name)
 	if first, dup := seen[name]; dup {
 		if explicit {

@@ -92,7 +92,7 @@ func (v *validator) address(key, val string) {
 		v.add(key, fmt.Sprintf("invalid address %s: %v", quote(val), err))
 		return
 	}
-	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n > 65535 {
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
 		v.add(key, fmt.Sprintf("invalid address %s: the port must be a number from 0 to 65535", quote(val)))
 	}
 }
