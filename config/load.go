@@ -537,6 +537,12 @@ func (ld *loader) at(path, msg string, pos map[string]yamlPos) {
 			return
 		}
 	}
+	if ld.fileRead {
+		// From the file, under a key the walk rejected (such as "HTTP",
+		// which viper lower-cases): no position, but the file is known.
+		ld.add(problem{rank: rankFile, text: ld.file + ": " + text})
+		return
+	}
 	ld.add(problem{rank: rankOther, text: text})
 }
 

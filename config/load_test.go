@@ -394,3 +394,13 @@ func TestLoadDoesNotValidate(t *testing.T) {
 	}
 	assertMessages(t, cfg.Validate(), "", []string{"temporal.namespace: required"})
 }
+
+func TestLoadMiscasedKeyValues(t *testing.T) {
+	t.Parallel()
+	path := writeConfig(t, "HTTP:\n  listen: 5\n")
+	_, err := Load(LoadOptions{File: path})
+	assertMessages(t, err, path, []string{
+		"riposte.yaml: http.listen: expected a string, got 5 (put it in quotes)",
+		`riposte.yaml:1:1: HTTP: unknown key (keys are lower case: "http")`,
+	})
+}

@@ -13,7 +13,7 @@ func newWorkerCmd(g *globalFlags) *cobra.Command {
 		Use:   "worker",
 		Short: "Run only a worker against an external Temporal cluster",
 		Long: `worker runs workflows and activities only, so that workers can scale out
-beside one or more 'riposte serve'. It serves /healthz, /readyz and /metrics on
+beside one or more 'riposte serve'. It serves /healthz and /readyz on
 http.listen for the orchestrator's probes.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -122,8 +122,12 @@ func Run(ctx context.Context, o Options) error {
 	for _, t := range cfg.Auth.Tokens {
 		tokens = append(tokens, auth.Token{Name: t.Name, Role: t.Role, SHA256: t.SHA256})
 	}
-	if _, err := auth.NewStore(tokens); err != nil {
+	store, err := auth.NewStore(tokens)
+	if err != nil {
 		return fmt.Errorf("auth.tokens: %w", err)
+	}
+	if store.Len() == 0 && o.Mode == ModeServe {
+		log.Warn("no API tokens configured (auth.tokens); every authenticated request will be refused; create one with `riposte token new`")
 	}
 
 	clientOpts, err := tclient.Options(tcfg, identity, log.With(zap.String("component", "sdk")))
