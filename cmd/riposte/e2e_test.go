@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -123,8 +124,9 @@ func waitTimerStarted(t *testing.T, c client.Client, run client.WorkflowRun) {
 
 func TestDevReadyAndCleanInterrupt(t *testing.T) {
 	dir := t.TempDir()
-	httpAddr := freePort(t)
-	p := startRiposte(t, dir, nil, "dev", "--data-dir", filepath.Join(dir, "data"), "--http", httpAddr, "--temporal", freePort(t))
+	httpAddr, uiAddr := freePort(t), freePort(t)
+	p := startRiposte(t, dir, nil, "dev", "--data-dir", filepath.Join(dir, "data"), "--http", httpAddr, "--temporal", freePort(t),
+		"--ui", "--ui-addr", uiAddr)
 	took := waitReady(t, p, httpAddr, 30*time.Second)
 	t.Logf("/readyz answered 200 %v after start", took.Round(time.Millisecond))
 	if took > 5*time.Second {
@@ -135,6 +137,20 @@ func TestDevReadyAndCleanInterrupt(t *testing.T) {
 		t.Fatalf("/healthz: %v %v", resp, err)
 	}
 	resp.Body.Close()
+
+	// The optional Temporal Web UI serves its app and proxies the API.
+	resp, err = http.Get("http://" + uiAddr + "/api/v1/namespaces")
+	if err != nil {
+		t.Fatalf("temporal ui: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"default"`) {
+		t.Fatalf("temporal ui /api/v1/namespaces = %d %s", resp.StatusCode, body)
+	}
+	if !strings.Contains(p.stdout.String(), "Temporal UI: http://"+uiAddr+"/") {
+		t.Fatalf("banner does not print the UI address:\n%s", p.stdout.String())
+	}
 
 	sent := time.Now()
 	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
