@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,7 +16,9 @@ import (
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/riposte-soar/riposte/alerts"
 	"github.com/riposte-soar/riposte/internal/devserver"
+	"github.com/riposte-soar/riposte/internal/tclient"
 	"github.com/riposte-soar/riposte/workflows"
 )
 
@@ -24,8 +27,11 @@ func TestIncidentWorkflowGroupsAlertsUntilClosed(t *testing.T) {
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(workflows.IncidentWorkflow, workflowOpts())
 	t0 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	alert := func(sev string, at time.Time) workflows.AlertSignal {
-		return workflows.AlertSignal{ID: "a", Source: "alertmanager", Title: "disk full", Severity: sev, Status: "firing", ObservedAt: at}
+	n := 0
+	alert := func(sev alerts.Severity, at time.Time) workflows.AlertSignal {
+		n++
+		return workflows.AlertSignal{ID: fmt.Sprintf("am:%d", n), Source: "alertmanager", Title: "disk full", Severity: sev, Status: "firing", ObservedAt: at,
+			Observables: []alerts.Observable{{Type: alerts.ObsHostname, Value: "web-1"}, {Type: alerts.ObsIP, Value: fmt.Sprintf("10.0.0.%d", n)}}}
 	}
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(workflows.SignalAlert, alert("medium", t0.Add(time.Minute))) }, time.Minute)
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(workflows.SignalAlert, alert("critical", t0)) }, 2*time.Minute)
@@ -64,8 +70,13 @@ func TestIncidentWorkflowGroupsAlertsUntilClosed(t *testing.T) {
 	if !st.Alerts.FirstSeen.Equal(t0) || !st.Alerts.LastSeen.Equal(t0.Add(5*time.Minute)) {
 		t.Fatalf("first/last seen %v %v", st.Alerts.FirstSeen, st.Alerts.LastSeen)
 	}
-	if n := len(st.Timeline); n != 2 || st.Timeline[1].Actor != "U123" || st.Timeline[1].Kind != "closed" {
+	last := st.Timeline[len(st.Timeline)-1]
+	if last.Actor != "U123" || last.Kind != "closed" {
 		t.Fatalf("timeline %+v", st.Timeline)
+	}
+	// The union of observables: one hostname, three IPs.
+	if len(st.Observables) != 4 {
+		t.Fatalf("observables %+v", st.Observables)
 	}
 }
 
@@ -95,39 +106,52 @@ func TestReplayIncidentWorkflow(t *testing.T) {
 	}
 }
 
-func recordIncidentHistory(t *testing.T) {
-	ctx := context.Background()
+// startDev runs an in-memory embedded server and a worker on task queue
+// "record" for the test.
+func startDev(t *testing.T) client.Client {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := l.Addr().String()
 	l.Close()
-	srv, err := devserver.Start(ctx, devserver.Options{FrontendAddr: addr, Namespace: "default", SearchAttributes: workflows.SearchAttributes()})
+	srv, err := devserver.Start(context.Background(), devserver.Options{FrontendAddr: addr, Namespace: "default", SearchAttributes: workflows.SearchAttributes()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Stop()
-	c, err := client.Dial(client.Options{HostPort: srv.FrontendAddress()})
+	t.Cleanup(srv.Stop)
+	c, err := client.Dial(client.Options{HostPort: srv.FrontendAddress(), Logger: tclient.NewLogger(nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(c.Close)
 	w := worker.New(c, "record", worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.IncidentWorkflow, workflowOpts())
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer w.Stop()
+	t.Cleanup(w.Stop)
+	return c
+}
+
+func recordIncidentHistory(t *testing.T) {
+	ctx := context.Background()
+	c := startDev(t)
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "inc-record", TaskQueue: "record"}, workflows.IncidentWorkflowName,
 		workflows.IncidentInput{ID: "inc-record", Title: "ssh brute force", Severity: "medium", Source: "wazuh"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, sev := range []string{"medium", "high", "low"} {
+	for i, sev := range []alerts.Severity{"medium", "high", "low", "low"} {
+		status := alerts.StatusFiring
+		if i == 3 {
+			status = alerts.StatusResolved
+		}
 		if err := c.SignalWorkflow(ctx, run.GetID(), "", workflows.SignalAlert, workflows.AlertSignal{
-			ID: "a" + sev, Source: "wazuh", Title: "ssh brute force", Severity: sev, Status: "firing",
-			ObservedAt: time.Date(2026, 11, 23, 10, i, 0, 0, time.UTC),
+			ID: "wazuh:" + string(sev), Source: "wazuh", Title: "ssh brute force", Severity: sev, Status: status,
+			ObservedAt:  time.Date(2026, 11, 23, 10, i, 0, 0, time.UTC),
+			Observables: []alerts.Observable{{Type: alerts.ObsIP, Value: "203.0.113.7"}},
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -155,4 +179,72 @@ func recordIncidentHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("recorded %d events to %s", len(events), incidentHistory)
+}
+
+func TestIncidentWorkflowDeduplicatesAndTracksResolution(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(workflows.IncidentWorkflow, workflowOpts())
+	t0 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	a := workflows.AlertSignal{ID: "am:x", Source: "alertmanager", Title: "HostDown", Severity: alerts.SeverityHigh, Status: alerts.StatusFiring, ObservedAt: t0}
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(workflows.SignalAlert, a)
+		env.SignalWorkflow(workflows.SignalAlert, a) // a retried post
+		r := a
+		r.Status = alerts.StatusResolved
+		env.SignalWorkflow(workflows.SignalAlert, r)
+		env.SignalWorkflow(workflows.SignalAlert, r) // resolved, re-sent
+		env.SignalWorkflow(workflows.SignalClose, workflows.CloseSignal{By: "analyst", Reason: "done"})
+	}, time.Minute)
+	env.ExecuteWorkflow(workflows.IncidentWorkflowName, workflows.IncidentInput{ID: "inc-d", Source: "alertmanager"})
+	var st workflows.IncidentState
+	if err := env.GetWorkflowResult(&st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Alerts.Count != 1 || st.Alerts.Duplicates != 2 || st.Alerts.Firing != 0 || st.Alerts.Resolved != 1 {
+		t.Fatalf("alerts %+v: want 1 alert, 2 duplicates, resolved", st.Alerts)
+	}
+	found := false
+	for _, e := range st.Timeline {
+		found = found || e.Kind == "alert_resolved"
+	}
+	if !found {
+		t.Fatalf("no resolution in timeline %+v", st.Timeline)
+	}
+}
+
+// Continue-as-new needs a real history, so this runs on the embedded server.
+func TestIncidentWorkflowContinuesAsNewWithoutLoss(t *testing.T) {
+	c := startDev(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	const n = 150
+	in := workflows.IncidentInput{ID: "inc-can", Source: "suricata", MaxHistoryEvents: 100}
+	opts := client.StartWorkflowOptions{ID: "inc-can", TaskQueue: "record"}
+	for i := range n {
+		a := workflows.AlertSignal{ID: fmt.Sprintf("s:%d", i), Source: "suricata", Title: "ET SCAN",
+			Severity: alerts.SeverityMedium, Status: alerts.StatusFiring, ObservedAt: t0.Add(time.Duration(i) * time.Second)}
+		if _, err := c.SignalWithStartWorkflow(ctx, opts.ID, workflows.SignalAlert, a, opts, workflows.IncidentWorkflowName, in); err != nil {
+			t.Fatal(err)
+		}
+		if i%10 == 0 { // a retried delivery
+			if _, err := c.SignalWithStartWorkflow(ctx, opts.ID, workflows.SignalAlert, a, opts, workflows.IncidentWorkflowName, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := c.SignalWithStartWorkflow(ctx, opts.ID, workflows.SignalClose, workflows.CloseSignal{By: "t", Reason: "done"}, opts, workflows.IncidentWorkflowName, in); err != nil {
+		t.Fatal(err)
+	}
+	var st workflows.IncidentState
+	if err := c.GetWorkflow(ctx, opts.ID, "").Get(ctx, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Runs == 0 {
+		t.Fatal("the incident never continued as new")
+	}
+	if st.Alerts.Count != n || st.Alerts.Duplicates != n/10 {
+		t.Fatalf("after %d continue-as-new: %d alerts, %d duplicates; want %d and %d", st.Runs, st.Alerts.Count, st.Alerts.Duplicates, n, n/10)
+	}
+	t.Logf("%d alerts over %d runs", st.Alerts.Count, st.Runs+1)
 }
