@@ -106,6 +106,10 @@ func loadConfig(g *globalFlags, override func(*config.Config)) (*config.Config, 
 	if err := cfg.Validate(); err != nil {
 		return nil, usageError{err}
 	}
+	// Routing expressions compile here so that a bad one is a config error.
+	if _, err := app.BuildIngestion(cfg.Ingest); err != nil {
+		return nil, usageError{err}
+	}
 	return cfg, nil
 }
 

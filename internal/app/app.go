@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
@@ -24,6 +26,8 @@ import (
 	"github.com/riposte-soar/riposte/internal/auth"
 	"github.com/riposte-soar/riposte/internal/devserver"
 	"github.com/riposte-soar/riposte/internal/httpapi"
+	"github.com/riposte-soar/riposte/internal/incidents"
+	"github.com/riposte-soar/riposte/internal/ingest"
 	"github.com/riposte-soar/riposte/internal/tclient"
 	"github.com/riposte-soar/riposte/workflows"
 )
@@ -120,7 +124,7 @@ func Run(ctx context.Context, o Options) error {
 
 	tokens := make([]auth.Token, 0, len(cfg.Auth.Tokens))
 	for _, t := range cfg.Auth.Tokens {
-		tokens = append(tokens, auth.Token{Name: t.Name, Role: t.Role, SHA256: t.SHA256})
+		tokens = append(tokens, auth.Token{Name: t.Name, Role: t.Role, SHA256: t.SHA256, Sources: t.Sources})
 	}
 	store, err := auth.NewStore(tokens)
 	if err != nil {
@@ -134,15 +138,38 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	ing, err := BuildIngestion(cfg.Ingest)
+	if err != nil {
+		return err
+	}
 
 	ready := &readiness{address: tcfg.Address, taskQueue: tcfg.TaskQueue, identity: identity}
+	holder := &clientHolder{}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	deps := httpapi.Deps{
+		Logger:       log.With(zap.String("component", "http")),
+		Ready:        ready,
+		Tokens:       store,
+		MaxBodyBytes: cfg.Ingest.MaxBodyBytes,
+		Metrics:      httpapi.NewMetrics(reg),
+		Gatherer:     reg,
+	}
+	if o.Mode != ModeWorker {
+		deps.Sources = ing.Sources
+		deps.Recorder = ingest.New(ingest.Options{
+			Client: holder.get, Namespace: tcfg.Namespace, TaskQueue: tcfg.TaskQueue, Router: ing.Router,
+			MaxHistoryEvents: cfg.Incident.MaxHistoryEvents, Identity: identity, Logger: log.With(zap.String("component", "ingest")),
+		})
+		deps.Incidents = &incidents.Reader{Client: holder.get, Namespace: tcfg.Namespace}
+	}
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("http.listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           httpapi.NewHandler(httpapi.Deps{Logger: log.With(zap.String("component", "http")), Ready: ready}),
+		Handler:           httpapi.NewHandler(deps),
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
 		ErrorLog:          zap.NewStdLog(log.With(zap.String("component", "http"))),
 	}
@@ -174,6 +201,7 @@ func Run(ctx context.Context, o Options) error {
 		mu.Lock()
 		c, w = cc, ww
 		mu.Unlock()
+		holder.set(cc)
 		ready.setWorker(cc)
 		log.Info("worker polling", zap.String("task_queue", tcfg.TaskQueue), zap.String("namespace", tcfg.Namespace))
 	}()

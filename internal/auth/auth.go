@@ -48,13 +48,26 @@ func Hash(token string) string {
 type Principal struct {
 	Name string
 	Role string
+	// Sources, when set, limits an ingest token to these alert sources.
+	Sources []string
+}
+
+// HasRole reports whether the principal has one of roles.
+func (p Principal) HasRole(roles ...string) bool {
+	for _, r := range roles {
+		if p.Role == r {
+			return true
+		}
+	}
+	return false
 }
 
 // Token is one configured token.
 type Token struct {
-	Name   string
-	Role   string
-	SHA256 string
+	Name    string
+	Role    string
+	SHA256  string
+	Sources []string
 }
 
 // Store checks presented tokens against the configured hashes.
@@ -78,7 +91,7 @@ func NewStore(tokens []Token) (*Store, error) {
 		}
 		var st storedToken
 		copy(st.sum[:], raw)
-		st.p = Principal{Name: t.Name, Role: t.Role}
+		st.p = Principal{Name: t.Name, Role: t.Role, Sources: t.Sources}
 		s.tokens = append(s.tokens, st)
 	}
 	return s, nil

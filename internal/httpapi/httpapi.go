@@ -1,5 +1,6 @@
-// Package httpapi serves Riposte's HTTP surface: health and readiness now;
-// webhooks, the API and the web console as later work lands.
+// Package httpapi serves Riposte's HTTP surface: alert webhooks, the
+// incident API, health, readiness and metrics. Every request except the
+// probes is authenticated.
 package httpapi
 
 import (
@@ -8,7 +9,15 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
+
+	"github.com/riposte-soar/riposte/alerts"
+	"github.com/riposte-soar/riposte/internal/auth"
+	"github.com/riposte-soar/riposte/internal/incidents"
+	"github.com/riposte-soar/riposte/internal/ingest"
+	"github.com/riposte-soar/riposte/workflows"
 )
 
 // ReadinessChecker reports whether the process can do its job: Temporal is
@@ -17,17 +26,59 @@ type ReadinessChecker interface {
 	Ready(ctx context.Context) error
 }
 
-// Deps are what the handlers need.
-type Deps struct {
-	Logger *zap.Logger
-	Ready  ReadinessChecker
+// Recorder records normalised alerts in their incidents.
+type Recorder interface {
+	Record(ctx context.Context, src *ingest.Source, list []alerts.Alert) ([]ingest.Accepted, error)
 }
+
+// IncidentReader reads incidents.
+type IncidentReader interface {
+	List(ctx context.Context, f incidents.Filter) ([]incidents.Summary, error)
+	Get(ctx context.Context, id string) (*workflows.IncidentState, error)
+}
+
+// AlertSource is a webhook source with its authentication.
+type AlertSource struct {
+	Source *ingest.Source
+	Auth   SourceAuth
+}
+
+// Deps are what the handlers need. Nil Recorder or Incidents leave those
+// routes out (worker mode).
+type Deps struct {
+	Logger       *zap.Logger
+	Ready        ReadinessChecker
+	Tokens       *auth.Store
+	Sources      map[string]*AlertSource
+	Recorder     Recorder
+	Incidents    IncidentReader
+	MaxBodyBytes int64
+	Metrics      *Metrics
+	Gatherer     prometheus.Gatherer
+	// Now is the clock for HMAC timestamps; nil is time.Now.
+	Now func() time.Time
+}
+
+type handler struct{ d Deps }
 
 // NewHandler returns the root handler.
 func NewHandler(d Deps) http.Handler {
 	if d.Logger == nil {
 		d.Logger = zap.NewNop()
 	}
+	if d.Tokens == nil {
+		d.Tokens, _ = auth.NewStore(nil)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.MaxBodyBytes <= 0 {
+		d.MaxBodyBytes = 1 << 20
+	}
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics(prometheus.NewRegistry())
+	}
+	h := &handler{d: d}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -41,8 +92,25 @@ func NewHandler(d Deps) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
+	if d.Gatherer != nil {
+		metrics := promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})
+		mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+			if _, ok := h.requireRole(w, r); !ok {
+				return
+			}
+			metrics.ServeHTTP(w, r)
+		})
+	}
+	if d.Recorder != nil {
+		mux.HandleFunc("POST /v1/alerts/{source}", h.postAlerts)
+		mux.HandleFunc("POST /v1/alerts/{source}/{secret}", h.postAlerts)
+	}
+	if d.Incidents != nil {
+		mux.HandleFunc("GET /v1/incidents", h.listIncidents)
+		mux.HandleFunc("GET /v1/incidents/{id}", h.getIncident)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found: " + r.Method + " " + r.URL.Path})
+		writeError(w, http.StatusNotFound, "not found: "+r.Method+" "+r.URL.Path)
 	})
 	return mux
 }
@@ -52,4 +120,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
 }

@@ -1,0 +1,67 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"go.uber.org/zap"
+
+	"github.com/riposte-soar/riposte/internal/auth"
+	"github.com/riposte-soar/riposte/internal/incidents"
+)
+
+var readRoles = []string{auth.RoleAdmin, auth.RoleResponder, auth.RoleCompliance}
+
+func (h *handler) listIncidents(w http.ResponseWriter, r *http.Request) {
+	if _, ok := h.requireRole(w, r, readRoles...); !ok {
+		return
+	}
+	q := r.URL.Query()
+	f := incidents.Filter{Status: q.Get("status"), Severity: q.Get("severity"), Playbook: q.Get("playbook")}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "limit: must be a number")
+			return
+		}
+		f.Limit = n
+	}
+	if err := incidents.ValidateFilter(f); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	list, err := h.d.Incidents.List(r.Context(), f)
+	if err != nil {
+		h.incidentError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"incidents": list})
+}
+
+func (h *handler) getIncident(w http.ResponseWriter, r *http.Request) {
+	if _, ok := h.requireRole(w, r, readRoles...); !ok {
+		return
+	}
+	st, err := h.d.Incidents.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.incidentError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (h *handler) incidentError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, incidents.ErrNotFound):
+		writeError(w, http.StatusNotFound, "incident not found")
+	case errors.Is(err, incidents.ErrUnavailable):
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "temporal is unavailable; retry later")
+	default:
+		h.d.Logger.Error("read incident", zapErr(err))
+		writeError(w, http.StatusInternalServerError, "read incident failed")
+	}
+}
+
+func zapErr(err error) zap.Field { return zap.Error(err) }
