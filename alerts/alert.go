@@ -102,6 +102,9 @@ type Options struct {
 	// DefaultSeverity is used when the payload carries none; empty means
 	// medium.
 	DefaultSeverity Severity
+	// ReceivedAt is when the webhook arrived. Only formats whose vendor
+	// itself defaults a missing time to the arrival time use it (TheHive).
+	ReceivedAt time.Time
 }
 
 // Normalizer turns one webhook body into one or more alerts. A body that is

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // ParseTime accepts RFC 3339 (with or without fraction), offsets without a
@@ -83,10 +84,17 @@ func epoch(f float64) (time.Time, error) {
 
 // MakeID builds the stable dedup key from a format name and the vendor's
 // identifying fields. Short, plain vendor IDs stay readable
-// ("wazuh:1581349753.123"); anything else is hashed.
+// ("wazuh:1581349753.123", "alertmanager:<fingerprint>/<startsAt>");
+// anything else is hashed.
 func MakeID(format string, parts ...string) string {
-	joined := strings.Join(parts, ":")
-	if len(joined) > 0 && len(joined) <= 96 && plainID(joined) {
+	// Parts are joined with "/", which plainID refuses inside a part, so
+	// ("a/b","c") and ("a","b/c") cannot collide.
+	joined := strings.Join(parts, "/")
+	plain := len(joined) > 0 && len(joined) <= 128
+	for _, p := range parts {
+		plain = plain && p != "" && plainID(p)
+	}
+	if plain {
 		return format + ":" + joined
 	}
 	h := sha256.New()
@@ -211,6 +219,8 @@ func (s *ObservableSet) AddHost(host string) {
 	h := strings.TrimSpace(host)
 	if hp, _, err := net.SplitHostPort(h); err == nil {
 		h = hp
+	} else if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
+		h = h[1 : len(h)-1] // a bracketed IPv6 address without a port
 	}
 	if h == "" {
 		return
@@ -222,9 +232,12 @@ func (s *ObservableSet) AddHost(host string) {
 	s.Add(ObsHostname, h)
 }
 
-// AddHash types a hash by its length.
+// AddHash types a hex hash by its length; anything else is ignored.
 func (s *ObservableSet) AddHash(h string) {
 	h = strings.TrimSpace(h)
+	if _, err := hex.DecodeString(h); err != nil {
+		return
+	}
 	switch len(h) {
 	case 32:
 		s.Add(ObsHashMD5, h)
@@ -255,6 +268,10 @@ func ParseIP(s string) (string, bool) {
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	// Cut on a character boundary so messages stay valid UTF-8.
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "..."
 }

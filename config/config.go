@@ -18,6 +18,8 @@ type Config struct {
 	Dev      DevConfig      `mapstructure:"dev"`
 	Worker   WorkerConfig   `mapstructure:"worker"`
 	Auth     AuthConfig     `mapstructure:"auth"`
+	Ingest   IngestConfig   `mapstructure:"ingest"`
+	Incident IncidentConfig `mapstructure:"incident"`
 }
 
 // LogConfig selects the log level and encoding.
@@ -104,4 +106,121 @@ type TokenConfig struct {
 	// Role is admin, responder, compliance or ingest.
 	Role   string `mapstructure:"role"`
 	SHA256 string `mapstructure:"sha256"`
+	// Sources, when set, binds an ingest token to these alert sources only.
+	Sources []string `mapstructure:"sources"`
+}
+
+// IngestConfig configures alert webhooks: sources, their authentication and
+// the routing rules that group alerts into incidents.
+type IngestConfig struct {
+	// MaxBodyBytes is the largest webhook body accepted (413 above).
+	MaxBodyBytes int64 `mapstructure:"max_body_bytes"`
+	// Sources are the webhook endpoints /v1/alerts/{name}. Every built-in
+	// format is also a source of the same name that takes bearer tokens.
+	Sources []SourceConfig `mapstructure:"sources"`
+	// Routes are tried in order; the first whose match is true wins.
+	Routes []RouteConfig `mapstructure:"routes"`
+	// DefaultRoute takes the alerts that no route matches.
+	DefaultRoute RouteConfig `mapstructure:"default_route"`
+}
+
+// SourceConfig is one webhook source.
+type SourceConfig struct {
+	// Name is the {source} path segment.
+	Name string `mapstructure:"name"`
+	// Format is the normaliser (alertmanager, grafana, elastic, wazuh,
+	// splunk, sentinel, graylog, suricata, crowdstrike, qradar, thehive,
+	// generic); empty means the name.
+	Format string `mapstructure:"format"`
+	// DefaultSeverity applies when an alert carries none (default medium).
+	DefaultSeverity string `mapstructure:"default_severity"`
+	// HMAC accepts requests signed with a shared secret.
+	HMAC HMACConfig `mapstructure:"hmac"`
+	// PathSecretSHA256 is the SHA-256 of a secret path segment, for senders
+	// that cannot set headers: POST /v1/alerts/{name}/{secret}.
+	PathSecretSHA256 string `mapstructure:"path_secret_sha256"`
+	// Generic maps fields for format generic.
+	Generic GenericConfig `mapstructure:"generic"`
+}
+
+// EffectiveFormat is the source's format: Format, or Name when Format is
+// empty.
+func (s SourceConfig) EffectiveFormat() string {
+	if s.Format != "" {
+		return s.Format
+	}
+	return s.Name
+}
+
+// HMACConfig is request signing: the signature header carries the hex
+// HMAC-SHA256 of "<timestamp>.<body>" (or of the body alone with
+// NoTimestamp), optionally prefixed "sha256=". Empty fields take their
+// defaults at use time: call WithDefaults.
+type HMACConfig struct {
+	// Secret is the shared key; setting it turns signing on.
+	Secret Secret `mapstructure:"secret"`
+	// Header carries the signature (default X-Riposte-Signature).
+	Header string `mapstructure:"header"`
+	// TimestampHeader carries the Unix time in seconds that is signed with
+	// the body (default X-Riposte-Timestamp).
+	TimestampHeader string `mapstructure:"timestamp_header"`
+	// MaxSkew is how far the timestamp may be from now, which bounds
+	// replays (default 5m).
+	MaxSkew time.Duration `mapstructure:"max_skew"`
+	// NoTimestamp signs the body only: no timestamp header and no replay
+	// protection, for senders (such as GitHub-style webhooks) that sign
+	// nothing else. TimestampHeader and MaxSkew must then be empty.
+	NoTimestamp bool `mapstructure:"no_timestamp"`
+}
+
+// GenericConfig maps a JSON body to alert fields. Each value is a JSON path
+// starting with "$" or a CEL expression over `event`.
+//
+// The keys of SeverityMap and Labels are lower case after Load: viper
+// lower-cases every map key of the file, and Load lower-cases the
+// environment's to match. Match SeverityMap against the lower-cased
+// severity value.
+type GenericConfig struct {
+	Items    string `mapstructure:"items"`
+	ID       string `mapstructure:"id"`
+	Title    string `mapstructure:"title"`
+	Severity string `mapstructure:"severity"`
+	// SeverityMap maps the value Severity gives (lower-cased) to one of
+	// Severities.
+	SeverityMap map[string]string   `mapstructure:"severity_map"`
+	Time        string              `mapstructure:"time"`
+	Status      string              `mapstructure:"status"`
+	Observables []GenericObservable `mapstructure:"observables"`
+	// Labels maps label names (lower case) to the values that fill them.
+	Labels map[string]string `mapstructure:"labels"`
+}
+
+// GenericObservable maps one observable.
+type GenericObservable struct {
+	Type  string `mapstructure:"type"`
+	Value string `mapstructure:"value"`
+}
+
+// RouteConfig is one routing rule.
+type RouteConfig struct {
+	Name string `mapstructure:"name"`
+	// Match is a CEL condition over alert; empty matches everything.
+	Match string `mapstructure:"match"`
+	// Playbook runs for the incidents this route opens.
+	Playbook string `mapstructure:"playbook"`
+	// GroupBy is a CEL string expression; alerts with the same value (and
+	// in the same GroupWindow) join one incident.
+	GroupBy string `mapstructure:"group_by"`
+	// GroupWindow splits groups by time (of the alert's observed_at); 0
+	// groups forever.
+	GroupWindow time.Duration `mapstructure:"group_window"`
+	// Suppress drops matching alerts on purpose (counted in metrics).
+	Suppress bool `mapstructure:"suppress"`
+}
+
+// IncidentConfig tunes incident workflows.
+type IncidentConfig struct {
+	// MaxHistoryEvents makes an incident continue-as-new before its history
+	// grows past this many events (Temporal warns at 10k and fails at 50k).
+	MaxHistoryEvents int `mapstructure:"max_history_events"`
 }

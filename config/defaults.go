@@ -13,6 +13,13 @@ const DefaultFile = "riposte.yaml"
 // file path. Load accepts and ignores it, so it is not an unknown variable.
 const EnvConfigFile = "RIPOSTE_CONFIG"
 
+// EnvClientToken and EnvClientServer are read by the CLI's client commands
+// (alert send, incident list); Load accepts and ignores them.
+const (
+	EnvClientToken  = "RIPOSTE_TOKEN"
+	EnvClientServer = "RIPOSTE_SERVER"
+)
+
 // EnvPrefix starts every environment variable that sets a config key.
 const EnvPrefix = "RIPOSTE_"
 
@@ -21,6 +28,55 @@ var Roles = []string{"admin", "responder", "compliance", "ingest"}
 
 // ValidRole reports whether role is one of Roles.
 func ValidRole(role string) bool { return slices.Contains(Roles, role) }
+
+// Formats are the built-in alert formats (the normalisers of package
+// alerts, whose tests keep the two lists equal). Each is also a source of
+// the same name, except generic, which needs a mapping.
+var Formats = []string{
+	"alertmanager", "grafana", "elastic", "wazuh", "splunk", "sentinel",
+	"graylog", "suricata", "crowdstrike", "qradar", "thehive", "generic",
+}
+
+// FormatGeneric is the format mapped by GenericConfig.
+const FormatGeneric = "generic"
+
+// Severities are the alert severities, from least to most severe.
+var Severities = []string{"informational", "low", "medium", "high", "critical"}
+
+// ObservableTypes are the observable types an alert can carry.
+var ObservableTypes = []string{
+	"ip", "domain", "url", "hostname", "user", "email",
+	"hash_md5", "hash_sha1", "hash_sha256", "file", "process",
+}
+
+// The defaults of HMACConfig, applied by WithDefaults.
+const (
+	DefaultHMACHeader          = "X-Riposte-Signature"
+	DefaultHMACTimestampHeader = "X-Riposte-Timestamp"
+	DefaultHMACMaxSkew         = 5 * time.Minute
+)
+
+// WithDefaults returns h with its unset fields defaulted: Header
+// X-Riposte-Signature and, unless NoTimestamp, TimestampHeader
+// X-Riposte-Timestamp and MaxSkew 5m. With NoTimestamp, TimestampHeader and
+// MaxSkew are returned empty: the body alone is signed.
+func (h HMACConfig) WithDefaults() HMACConfig {
+	if h.Header == "" {
+		h.Header = DefaultHMACHeader
+	}
+	if h.NoTimestamp {
+		h.TimestampHeader = ""
+		h.MaxSkew = 0
+		return h
+	}
+	if h.TimestampHeader == "" {
+		h.TimestampHeader = DefaultHMACTimestampHeader
+	}
+	if h.MaxSkew == 0 {
+		h.MaxSkew = DefaultHMACMaxSkew
+	}
+	return h
+}
 
 // Default returns a configuration with which `riposte dev` runs without a
 // file: everything on localhost, data in ./data.
@@ -49,6 +105,18 @@ func Default() Config {
 			UIListen:       "127.0.0.1:8233",
 			InMemory:       false,
 			Retention:      30 * 24 * time.Hour,
+		},
+		Ingest: IngestConfig{
+			MaxBodyBytes: 1 << 20,
+			DefaultRoute: RouteConfig{
+				Name:        "default",
+				Playbook:    "default",
+				GroupBy:     `alert.source + "/" + alert.title`,
+				GroupWindow: 24 * time.Hour,
+			},
+		},
+		Incident: IncidentConfig{
+			MaxHistoryEvents: 10000,
 		},
 	}
 }

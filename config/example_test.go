@@ -3,7 +3,9 @@ package config
 import (
 	"os"
 	"reflect"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -22,8 +24,15 @@ func TestExampleLoads(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("Validate: %v", err)
 	}
+	// "tokens: []" and the like document the default, nil.
 	if len(cfg.Auth.Tokens) == 0 {
-		cfg.Auth.Tokens = nil // "tokens: []" documents the default, nil
+		cfg.Auth.Tokens = nil
+	}
+	if len(cfg.Ingest.Sources) == 0 {
+		cfg.Ingest.Sources = nil
+	}
+	if len(cfg.Ingest.Routes) == 0 {
+		cfg.Ingest.Routes = nil
 	}
 	if want := Default(); !reflect.DeepEqual(*cfg, want) {
 		t.Errorf("the example's values are not the defaults:\n got %+v\nwant %+v", *cfg, want)
@@ -71,5 +80,57 @@ func TestExampleDocumentsEveryKey(t *testing.T) {
 		if !slices.Contains(KeyPaths(), path) && k.HeadComment == "" {
 			t.Errorf("%s:%d: section %s has no comment", exampleFile, k.Line, path)
 		}
+	}
+}
+
+// TestExampleCommentedListsAreValid: the commented examples of the lists
+// (auth.tokens, ingest.sources, ingest.routes), uncommented in place of
+// their "key: []", load and validate, so that they cannot drift either.
+func TestExampleCommentedListsAreValid(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(exampleFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emptyList := regexp.MustCompile(`^( *)([a-z_]+): \[\]$`)
+	lines := strings.Split(string(data), "\n")
+	var out, replaced []string
+	for i, line := range lines {
+		m := emptyList.FindStringSubmatch(line)
+		if m == nil {
+			out = append(out, line)
+			continue
+		}
+		indent, key := m[1], m[2]
+		from := -1
+		for j := i - 1; j >= 0 && strings.HasPrefix(lines[j], indent+"#"); j-- {
+			if lines[j] == indent+"# "+key+":" {
+				from = j
+				break
+			}
+		}
+		if from < 0 {
+			out = append(out, line)
+			continue
+		}
+		for _, l := range lines[from:i] {
+			out = append(out, indent+strings.TrimPrefix(strings.TrimPrefix(l, indent+"#"), " "))
+		}
+		replaced = append(replaced, key)
+	}
+	if want := []string{"tokens", "sources", "routes"}; !slices.Equal(replaced, want) {
+		t.Fatalf("uncommented examples of %q, want %q", replaced, want)
+	}
+	path := writeConfig(t, strings.Join(out, "\n"))
+	cfg, err := Load(LoadOptions{File: path, FileRequired: true})
+	if err != nil {
+		t.Fatalf("Load (the uncommented examples): %v", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("Validate (the uncommented examples): %v", err)
+	}
+	if len(cfg.Auth.Tokens) != 2 || len(cfg.Ingest.Sources) != 4 || len(cfg.Ingest.Routes) != 2 {
+		t.Errorf("got %d tokens, %d sources and %d routes; want 2, 4 and 2",
+			len(cfg.Auth.Tokens), len(cfg.Ingest.Sources), len(cfg.Ingest.Routes))
 	}
 }

@@ -26,6 +26,8 @@ func FuzzLoad(f *testing.F) {
 		"{http: {listen: [1]}, auth: {tokens: {a: 1}}}",
 		"x: &a [*a]\n",
 		"temporal:\n  api_key: 1\n  tls: {enabled: maybe}\n",
+		"ingest:\n  sources:\n    - name: dd\n      generic:\n        labels: {A: x, a: y, <<: {b: 1}}\n        severity_map: &m {P1: high}\n      formt: x\n  routes: [{name: r, group_window: 1h}]\n  default_route: {suppress: true}\n",
+		"ingest: {sources: [{generic: {severity_map: [1], labels: {? [a] : b}}}]}\n",
 	} {
 		f.Add(seed)
 	}

@@ -47,8 +47,9 @@ var envKeys = sync.OnceValue(func() map[string]string {
 
 // field is one mapstructure-tagged struct field.
 type field struct {
-	name string
-	typ  reflect.Type
+	name   string
+	goName string
+	typ    reflect.Type
 }
 
 // fields lists t's config fields in declaration order, named as
@@ -66,7 +67,7 @@ func fields(t reflect.Type) []field {
 		if name == "" {
 			name = f.Name
 		}
-		out = append(out, field{name: name, typ: f.Type})
+		out = append(out, field{name: name, goName: f.Name, typ: f.Type})
 	}
 	return out
 }

@@ -18,6 +18,16 @@ func TestKeyPaths(t *testing.T) {
 		"http.listen",
 		"http.read_header_timeout",
 		"http.shutdown_timeout",
+		"incident.max_history_events",
+		"ingest.default_route.group_by",
+		"ingest.default_route.group_window",
+		"ingest.default_route.match",
+		"ingest.default_route.name",
+		"ingest.default_route.playbook",
+		"ingest.default_route.suppress",
+		"ingest.max_body_bytes",
+		"ingest.routes",
+		"ingest.sources",
 		"log.format",
 		"log.level",
 		"temporal.address",
@@ -51,6 +61,7 @@ func TestEnvVar(t *testing.T) {
 		"temporal.tls.cert_file": "RIPOSTE_TEMPORAL_TLS_CERT_FILE",
 		"data_dir":               "RIPOSTE_DATA_DIR",
 		"auth.tokens":            "RIPOSTE_AUTH_TOKENS",
+		"ingest.sources":         "RIPOSTE_INGEST_SOURCES",
 	}
 	for key, want := range tests {
 		if got := EnvVar(key); got != want {

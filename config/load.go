@@ -78,6 +78,7 @@ func Load(opts LoadOptions) (*Config, error) {
 
 	cfg := Default()
 	ld.unmarshal(v, &cfg)
+	ld.lowerMapKeys(reflect.ValueOf(&cfg).Elem(), "")
 
 	if err := ld.err(); err != nil {
 		return nil, err
@@ -347,6 +348,8 @@ func (ld *loader) walkValue(v *yaml.Node, t reflect.Type, path string, depth int
 		}
 		if isSection(t) {
 			ld.walkMapping(v, t, path, depth)
+		} else {
+			ld.caseClashes(v, path)
 		}
 	case t.Kind() == reflect.Slice:
 		if v.Kind != yaml.SequenceNode {
@@ -360,6 +363,73 @@ func (ld *loader) walkValue(v *yaml.Node, t reflect.Type, path string, depth int
 				ld.walkValue(item, t.Elem(), p, depth)
 			}
 		}
+	}
+}
+
+// caseClashes records where the entries of a map value are and reports the
+// keys that differ only in case: viper lower-cases map keys, so one would
+// silently replace the other.
+func (ld *loader) caseClashes(n *yaml.Node, path string) {
+	seen := map[string]string{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := resolve(n.Content[i])
+		if k.Kind != yaml.ScalarNode || k.Tag == "!!merge" {
+			continue
+		}
+		lower := strings.ToLower(k.Value)
+		// mapstructure names an entry path[key], after viper lower-cased
+		// the key.
+		if v := n.Content[i+1]; ld.valPos[path+"["+lower+"]"] == (yamlPos{}) {
+			ld.valPos[path+"["+lower+"]"] = yamlPos{v.Line, v.Column}
+		}
+		if first, ok := seen[lower]; ok {
+			if first != k.Value {
+				ld.atNode(n.Content[i], prefixKey(path, caseClash(first, k.Value)))
+			}
+			continue
+		}
+		seen[lower] = k.Value
+	}
+}
+
+func caseClash(a, b string) string {
+	return fmt.Sprintf("keys %s and %s differ only in case (map keys are read in lower case)", quote(a), quote(b))
+}
+
+// lowerMapKeys lower-cases the keys of every map in the decoded config.
+// viper has lower-cased the file's already; this makes the environment's
+// JSON agree, so that a key means the same wherever it was written.
+func (ld *loader) lowerMapKeys(v reflect.Value, path string) {
+	switch v.Kind() {
+	case reflect.Struct:
+		for _, f := range fields(v.Type()) {
+			ld.lowerMapKeys(v.FieldByName(f.goName), joinKey(path, f.name))
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			ld.lowerMapKeys(v.Index(i), fmt.Sprintf("%s[%d]", path, i))
+		}
+	case reflect.Map:
+		if v.Type().Key().Kind() != reflect.String || v.Len() == 0 {
+			return
+		}
+		keys := make([]string, 0, v.Len())
+		for _, k := range v.MapKeys() {
+			keys = append(keys, k.String())
+		}
+		slices.Sort(keys)
+		lowered := reflect.MakeMapWithSize(v.Type(), v.Len())
+		from := map[string]string{}
+		for _, k := range keys {
+			lower := strings.ToLower(k)
+			if first, ok := from[lower]; ok {
+				ld.atValue(path, caseClash(first, k))
+				continue
+			}
+			from[lower] = k
+			lowered.SetMapIndex(reflect.ValueOf(lower).Convert(v.Type().Key()), v.MapIndex(reflect.ValueOf(k).Convert(v.Type().Key())))
+		}
+		v.Set(lowered)
 	}
 }
 
@@ -439,7 +509,7 @@ func (ld *loader) parseEnv(environ []string) map[string]string {
 	vals := map[string]string{}
 	for _, kv := range environ {
 		name, val, ok := strings.Cut(kv, "=")
-		if !ok || !strings.HasPrefix(name, EnvPrefix) || name == EnvConfigFile {
+		if !ok || !strings.HasPrefix(name, EnvPrefix) || name == EnvConfigFile || name == EnvClientToken || name == EnvClientServer {
 			continue
 		}
 		key, ok := envKeys()[name]

@@ -137,6 +137,65 @@ func TestLoadErrors(t *testing.T) {
 			},
 		},
 		{
+			name: "unknown key in a source",
+			yaml: "ingest: {sources: [{name: a, formt: wazuh}]}\n",
+			want: []string{"riposte.yaml:1:30: ingest.sources[0].formt: unknown key"},
+		},
+		{
+			name: "unknown keys deeper in a source",
+			yaml: "ingest:\n  sources:\n    - name: a\n      hmac:\n        secret: s\n        skew: 1m\n    - name: dd\n      generic:\n        id: $.id\n        observables:\n          - typ: ip\n",
+			want: []string{
+				"riposte.yaml:6:9: ingest.sources[0].hmac.skew: unknown key",
+				"riposte.yaml:11:13: ingest.sources[1].generic.observables[0].typ: unknown key",
+			},
+		},
+		{
+			name: "unknown key in a route and in the default route",
+			yaml: "ingest:\n  routes:\n    - name: r\n      playbok: p\n  default_route:\n    group: x\n",
+			want: []string{
+				"riposte.yaml:4:7: ingest.routes[0].playbok: unknown key",
+				"riposte.yaml:6:5: ingest.default_route.group: unknown key",
+			},
+		},
+		{
+			name: "bad values in a source and a route",
+			yaml: "ingest:\n  sources:\n    - name: a\n      hmac: {secret: 1234, max_skew: 5}\n      generic:\n        severity_map: {p1: 1}\n        labels: [a]\n  routes:\n    - {name: r, suppress: maybe, group_window: soon}\n",
+			want: []string{
+				"riposte.yaml:4:22: ingest.sources[0].hmac.secret: expected a string, got a number (put it in quotes)",
+				`riposte.yaml:4:38: ingest.sources[0].hmac.max_skew: invalid duration "5" (use a number with a unit, e.g. 30s, 5m, 2h)`,
+				"riposte.yaml:6:28: ingest.sources[0].generic.severity_map[p1]: expected a string, got 1 (put it in quotes)",
+				"riposte.yaml:7:17: ingest.sources[0].generic.labels: expected a mapping, got a list",
+				`riposte.yaml:9:27: ingest.routes[0].suppress: expected true or false, got "maybe"`,
+				`riposte.yaml:9:48: ingest.routes[0].group_window: invalid duration "soon" (use a number with a unit, e.g. 30s, 5m, 2h)`,
+			},
+		},
+		{
+			name: "map keys that differ only in case",
+			yaml: "ingest:\n  sources:\n    - name: dd\n      generic:\n        labels: {Team: $.a, team: $.b}\n        severity_map:\n          P1: high\n          p2: low\n          p1: low\n",
+			want: []string{
+				`riposte.yaml:5:29: ingest.sources[0].generic.labels: keys "Team" and "team" differ only in case (map keys are read in lower case)`,
+				`riposte.yaml:9:11: ingest.sources[0].generic.severity_map: keys "P1" and "p1" differ only in case (map keys are read in lower case)`,
+			},
+		},
+		{
+			name: "map keys that differ only in case, in the environment",
+			env:  []string{`RIPOSTE_INGEST_SOURCES=[{"name":"dd","generic":{"labels":{"Team":"$.a","team":"$.b"}}}]`},
+			want: []string{`RIPOSTE_INGEST_SOURCES: ingest.sources[0].generic.labels: keys "Team" and "team" differ only in case (map keys are read in lower case)`},
+		},
+		{
+			name: "bad routes from the environment",
+			env:  []string{`RIPOSTE_INGEST_ROUTES=[{"name":"x","playbook":"p","group_window":3600,"grp":"alert.id"}]`},
+			want: []string{
+				`RIPOSTE_INGEST_ROUTES: ingest.routes[0].group_window: invalid duration "3600.0" (use a number with a unit, e.g. 30s, 5m, 2h)`,
+				"RIPOSTE_INGEST_ROUTES: ingest.routes[0].grp: unknown key",
+			},
+		},
+		{
+			name: "bad JSON for sources in the environment",
+			env:  []string{"RIPOSTE_INGEST_SOURCES=wazuh"},
+			want: []string{"RIPOSTE_INGEST_SOURCES: ingest.sources: expected a list, got a string (in the environment, write it as a JSON array)"},
+		},
+		{
 			name: "unknown environment variable",
 			env:  []string{"RIPOSTE_HTTP_LISTN=127.0.0.1:1", "RIPOSTE_CONFIG=/etc/riposte.yaml", "HOME=/root"},
 			want: []string{"RIPOSTE_HTTP_LISTN: unknown environment variable"},
@@ -329,6 +388,98 @@ func TestLoadValues(t *testing.T) {
 			check: func(t *testing.T, c *Config) {
 				if c.Worker.MaxConcurrentWorkflowTasks != 4 || !c.Dev.InMemory || !c.Temporal.TLS.Enabled {
 					t.Errorf("got %+v", *c)
+				}
+			},
+		},
+		{
+			name: "routes from the environment as JSON",
+			env:  []string{`RIPOSTE_INGEST_ROUTES=[{"name":"x","match":"true","playbook":"p","group_by":"alert.id"},{"name":"q","suppress":true,"group_window":"1h"}]`},
+			check: func(t *testing.T, c *Config) {
+				want := []RouteConfig{
+					{Name: "x", Match: "true", Playbook: "p", GroupBy: "alert.id"},
+					{Name: "q", Suppress: true, GroupWindow: time.Hour},
+				}
+				if !reflect.DeepEqual(c.Ingest.Routes, want) {
+					t.Errorf("routes = %+v, want %+v", c.Ingest.Routes, want)
+				}
+				if !reflect.DeepEqual(c.Ingest.DefaultRoute, Default().Ingest.DefaultRoute) {
+					t.Errorf("default route = %+v, want the default", c.Ingest.DefaultRoute)
+				}
+			},
+		},
+		{
+			name: "sources from the environment as JSON, map keys lower-cased",
+			yaml: "ingest:\n  sources:\n    - name: old\n      format: wazuh\n",
+			env: []string{`RIPOSTE_INGEST_SOURCES=[{"name":"wh","format":"wazuh","hmac":{"secret":"s","no_timestamp":true}},` +
+				`{"name":"dd","format":"generic","generic":{"id":"$.id","title":"$.t","severity":"$.p","severity_map":{"P1":"critical"},` +
+				`"observables":[{"type":"ip","value":"$.ip"}],"labels":{"Team":"$.team","k8s.io/App":"$.app"}}}]`},
+			check: func(t *testing.T, c *Config) {
+				want := []SourceConfig{
+					{Name: "wh", Format: "wazuh", HMAC: HMACConfig{Secret: "s", NoTimestamp: true}},
+					{Name: "dd", Format: "generic", Generic: GenericConfig{ID: "$.id", Title: "$.t", Severity: "$.p",
+						SeverityMap: map[string]string{"p1": "critical"},
+						Observables: []GenericObservable{{Type: "ip", Value: "$.ip"}},
+						Labels:      map[string]string{"team": "$.team", "k8s.io/app": "$.app"}}},
+				}
+				if !reflect.DeepEqual(c.Ingest.Sources, want) {
+					t.Errorf("sources =\n%+v\nwant\n%+v", c.Ingest.Sources, want)
+				}
+			},
+		},
+		{
+			name: "ingest from the file, map keys lower-cased",
+			yaml: `auth:
+  tokens:
+    - {name: am, role: ingest, sha256: ` + hash + `, sources: [prod-am, wazuh]}
+ingest:
+  max_body_bytes: 2048
+  sources:
+    - name: prod-am
+      format: alertmanager
+      default_severity: high
+    - name: wh
+      format: wazuh
+      hmac: {secret: s, header: X-Sig, timestamp_header: X-Ts, max_skew: 1m}
+      path_secret_sha256: ` + hash + `
+    - name: dd
+      format: generic
+      generic:
+        items: $.events
+        id: $.id
+        title: $.t
+        severity: $.p
+        severity_map: {P1: critical, p2: High}
+        time: $.ts
+        status: $.state
+        observables: [{type: hostname, value: $.host}]
+        labels: {Team: $.team, kubernetes.io/Name: $.app}
+  routes:
+    - {name: r, match: 'alert.severity == "critical"', playbook: page, group_by: alert.id, group_window: 30m}
+  default_route:
+    playbook: triage
+incident:
+  max_history_events: 500
+`,
+			check: func(t *testing.T, c *Config) {
+				want := Default()
+				want.Auth.Tokens = []TokenConfig{{Name: "am", Role: "ingest", SHA256: hash, Sources: []string{"prod-am", "wazuh"}}}
+				want.Ingest.MaxBodyBytes = 2048
+				want.Ingest.Sources = []SourceConfig{
+					{Name: "prod-am", Format: "alertmanager", DefaultSeverity: "high"},
+					{Name: "wh", Format: "wazuh", HMAC: HMACConfig{Secret: "s", Header: "X-Sig", TimestampHeader: "X-Ts", MaxSkew: time.Minute}, PathSecretSHA256: hash},
+					{Name: "dd", Format: "generic", Generic: GenericConfig{Items: "$.events", ID: "$.id", Title: "$.t", Severity: "$.p",
+						// viper lower-cases map keys, in lists too; values
+						// are kept as written.
+						SeverityMap: map[string]string{"p1": "critical", "p2": "High"},
+						Time:        "$.ts", Status: "$.state",
+						Observables: []GenericObservable{{Type: "hostname", Value: "$.host"}},
+						Labels:      map[string]string{"team": "$.team", "kubernetes.io/name": "$.app"}}},
+				}
+				want.Ingest.Routes = []RouteConfig{{Name: "r", Match: `alert.severity == "critical"`, Playbook: "page", GroupBy: "alert.id", GroupWindow: 30 * time.Minute}}
+				want.Ingest.DefaultRoute.Playbook = "triage"
+				want.Incident.MaxHistoryEvents = 500
+				if !reflect.DeepEqual(*c, want) {
+					t.Errorf("got\n%+v\nwant\n%+v", *c, want)
 				}
 			},
 		},

@@ -14,6 +14,13 @@ import (
 // minRetention is Temporal's minimum namespace retention.
 const minRetention = 24 * time.Hour
 
+// maxBodyBytes caps ingest.max_body_bytes: a webhook body is held in memory.
+const maxBodyBytes = 64 << 20
+
+// minHistoryEvents is the least incident.max_history_events: below it an
+// incident would continue-as-new all the time.
+const minHistoryEvents = 100
+
 // Validate checks the whole configuration and reports every problem at once,
 // joined with errors.Join, each as "key.path: message". Messages never
 // contain secret values, token hashes or file contents.
@@ -49,6 +56,11 @@ func (c *Config) Validate() error {
 	v.notNegative("worker.max_concurrent_workflow_tasks", c.Worker.MaxConcurrentWorkflowTasks)
 
 	v.tokens(c.Auth.Tokens)
+	v.tokenSources(c.Auth.Tokens, c.Ingest.Sources)
+	v.ingest(&c.Ingest)
+	if c.Incident.MaxHistoryEvents < minHistoryEvents {
+		v.add("incident.max_history_events", fmt.Sprintf("must be at least %d", minHistoryEvents))
+	}
 	return errors.Join(v.errs...)
 }
 

@@ -59,7 +59,9 @@ func (h *handler) postAlerts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	list, err := src.Source.Normalizer.Normalize(body, src.Source.Options)
+	opts := src.Source.Options
+	opts.ReceivedAt = h.d.Now()
+	list, err := src.Source.Normalizer.Normalize(body, opts)
 	if err != nil {
 		fail(http.StatusBadRequest, resultInvalid, err.Error())
 		return

@@ -81,7 +81,7 @@ func New(o Options) *Service {
 		o.Logger = zap.NewNop()
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = 10 * time.Second
+		o.Timeout = 5 * time.Second
 	}
 	return &Service{o: o, dc: converter.GetDefaultDataConverter()}
 }
@@ -147,14 +147,25 @@ func (s *Service) signalWithStart(ctx context.Context, c client.Client, a alerts
 	}
 	cctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
 	defer cancel()
-	resp, err := c.WorkflowService().SignalWithStartWorkflowExecution(cctx, req)
-	if err != nil {
-		if unavailable(err) {
-			return false, fmt.Errorf("%w: record alert %s in incident %s: %v", ErrUnavailable, a.ID, d.IncidentID, err)
+	// Transient refusals (an incident busy continuing as new, a server
+	// restarting) are retried until the timeout with the same request ID,
+	// so a signal whose answer was lost is not applied twice.
+	backoff := 20 * time.Millisecond
+	for {
+		resp, err := c.WorkflowService().SignalWithStartWorkflowExecution(cctx, req)
+		if err == nil {
+			return resp.GetStarted(), nil
 		}
-		return false, fmt.Errorf("record alert %s in incident %s: %w", a.ID, d.IncidentID, err)
+		if !unavailable(err) {
+			return false, fmt.Errorf("record alert %s in incident %s: %w", a.ID, d.IncidentID, err)
+		}
+		select {
+		case <-cctx.Done():
+			return false, fmt.Errorf("%w: record alert %s in incident %s: %v", ErrUnavailable, a.ID, d.IncidentID, err)
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, time.Second)
 	}
-	return resp.GetStarted(), nil
 }
 
 // unavailable tells transient failures (the sender should retry) from
