@@ -82,7 +82,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&g.configFile, "config", "", "config file (YAML); default riposte.yaml in the working directory if present, or $RIPOSTE_CONFIG")
-	root.AddCommand(newDevCmd(g), newServeCmd(g), newWorkerCmd(g), newVersionCmd(), newTokenCmd())
+	root.AddCommand(newDevCmd(g), newServeCmd(g), newWorkerCmd(g), newVersionCmd(), newTokenCmd(),
+		newAlertCmd(g), newIncidentCmd())
 	return root
 }
 

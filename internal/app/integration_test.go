@@ -195,6 +195,16 @@ func TestAlertStorm(t *testing.T) {
 	if len(incidentOf) != groups {
 		t.Fatalf("%d incidents, want %d", len(incidentOf), groups)
 	}
+	code, metrics := r.do(t, "GET", "/metrics", nil)
+	for _, want := range []string{
+		`riposte_alerts_received_total{result="accepted",source="alertmanager"} 20`,
+		`riposte_alerts_received_total{result="deduplicated",source="alertmanager"} 1980`,
+		`riposte_ingest_duration_seconds_count{code="202",source="alertmanager"} 2000`,
+	} {
+		if code != 200 || !bytes.Contains(metrics, []byte(want)) {
+			t.Errorf("/metrics (%d) lacks %s", code, want)
+		}
+	}
 
 	// Every alert is in history; wait for the workflows to have applied
 	// them, then check the counts exactly.
