@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -48,7 +49,23 @@ func (h *handler) getIncident(w http.ResponseWriter, r *http.Request) {
 		h.incidentError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	// The contract's sections that later work fills are present, empty.
+	b, err := json.Marshal(st)
+	if err != nil {
+		h.incidentError(w, err)
+		return
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		h.incidentError(w, err)
+		return
+	}
+	for _, k := range []string{"approvals", "actions", "tickets", "deadlines", "observables", "timeline"} {
+		if out[k] == nil {
+			out[k] = []any{}
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (h *handler) incidentError(w http.ResponseWriter, err error) {
