@@ -11,15 +11,24 @@ import "time"
 type Config struct {
 	// DataDir holds the embedded Temporal database and the generated admin
 	// token in dev mode.
-	DataDir  string         `mapstructure:"data_dir"`
-	Log      LogConfig      `mapstructure:"log"`
-	HTTP     HTTPConfig     `mapstructure:"http"`
-	Temporal TemporalConfig `mapstructure:"temporal"`
-	Dev      DevConfig      `mapstructure:"dev"`
-	Worker   WorkerConfig   `mapstructure:"worker"`
-	Auth     AuthConfig     `mapstructure:"auth"`
-	Ingest   IngestConfig   `mapstructure:"ingest"`
-	Incident IncidentConfig `mapstructure:"incident"`
+	DataDir   string          `mapstructure:"data_dir"`
+	Log       LogConfig       `mapstructure:"log"`
+	HTTP      HTTPConfig      `mapstructure:"http"`
+	Temporal  TemporalConfig  `mapstructure:"temporal"`
+	Dev       DevConfig       `mapstructure:"dev"`
+	Worker    WorkerConfig    `mapstructure:"worker"`
+	Auth      AuthConfig      `mapstructure:"auth"`
+	Ingest    IngestConfig    `mapstructure:"ingest"`
+	Incident  IncidentConfig  `mapstructure:"incident"`
+	Playbooks PlaybooksConfig `mapstructure:"playbooks"`
+}
+
+// PlaybooksConfig says where playbooks come from.
+type PlaybooksConfig struct {
+	// Paths are files or directories of playbook YAML.
+	Paths []string `mapstructure:"paths"`
+	// Library loads the shipped playbooks.
+	Library bool `mapstructure:"library"`
 }
 
 // LogConfig selects the log level and encoding.
@@ -223,4 +232,6 @@ type IncidentConfig struct {
 	// MaxHistoryEvents makes an incident continue-as-new before its history
 	// grows past this many events (Temporal warns at 10k and fails at 50k).
 	MaxHistoryEvents int `mapstructure:"max_history_events"`
+	// ReopenWindow is how long a closed incident can be reopened.
+	ReopenWindow time.Duration `mapstructure:"reopen_window"`
 }

@@ -110,13 +110,15 @@ func Default() Config {
 			MaxBodyBytes: 1 << 20,
 			DefaultRoute: RouteConfig{
 				Name:        "default",
-				Playbook:    "default",
+				Playbook:    "generic-triage",
 				GroupBy:     `alert.source + "/" + alert.title`,
 				GroupWindow: 24 * time.Hour,
 			},
 		},
 		Incident: IncidentConfig{
 			MaxHistoryEvents: 10000,
+			ReopenWindow:     24 * time.Hour,
 		},
+		Playbooks: PlaybooksConfig{Library: true},
 	}
 }

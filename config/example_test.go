@@ -34,6 +34,9 @@ func TestExampleLoads(t *testing.T) {
 	if len(cfg.Ingest.Routes) == 0 {
 		cfg.Ingest.Routes = nil
 	}
+	if len(cfg.Playbooks.Paths) == 0 {
+		cfg.Playbooks.Paths = nil
+	}
 	if want := Default(); !reflect.DeepEqual(*cfg, want) {
 		t.Errorf("the example's values are not the defaults:\n got %+v\nwant %+v", *cfg, want)
 	}

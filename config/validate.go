@@ -61,6 +61,16 @@ func (c *Config) Validate() error {
 	if c.Incident.MaxHistoryEvents < minHistoryEvents {
 		v.add("incident.max_history_events", fmt.Sprintf("must be at least %d", minHistoryEvents))
 	}
+	if c.Incident.ReopenWindow < time.Minute {
+		v.add("incident.reopen_window", "must be at least 1m")
+	}
+	for i, p := range c.Playbooks.Paths {
+		if strings.TrimSpace(p) == "" {
+			v.add(fmt.Sprintf("playbooks.paths[%d]", i), "required")
+		} else if _, err := os.Stat(p); err != nil {
+			v.add(fmt.Sprintf("playbooks.paths[%d]", i), err.Error())
+		}
+	}
 	return errors.Join(v.errs...)
 }
 

@@ -3,36 +3,43 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/riposte-soar/riposte/alerts"
+	"github.com/riposte-soar/riposte/playbooks"
 )
 
 // Names that clients use to talk to an incident.
 const (
 	IncidentWorkflowName = "IncidentWorkflow"
 	SignalAlert          = "alert"
-	SignalClose          = "close"
 	QueryIncident        = "incident"
+	UpdateDecide         = "decide"
+	UpdateClose          = "close"
+	UpdateReopen         = "reopen"
 )
 
 // Incident statuses.
 const (
-	StatusOpen   = "open"
-	StatusClosed = "closed"
+	StatusOpen      = "open"
+	StatusContained = "contained"
+	StatusResolved  = "resolved"
+	StatusClosed    = "closed"
 )
 
 // Limits that keep an incident's state (carried across continue-as-new)
 // bounded under an alert storm.
 const (
-	maxObservables   = 1000
-	maxRecentAlerts  = 50
-	maxTimeline      = 500
-	maxSeenAlertIDs  = 100_000
-	defaultMaxEvents = 10_000
+	maxObservables      = 1000
+	maxRecentAlerts     = 50
+	maxTimeline         = 500
+	maxSeenAlertIDs     = 100_000
+	defaultMaxEvents    = 10_000
+	defaultReopenWindow = 24 * time.Hour
 )
 
 // IncidentInput starts an incident, or continues one after continue-as-new.
@@ -44,20 +51,20 @@ type IncidentInput struct {
 	Playbook string `json:"playbook"`
 	Route    string `json:"route"`
 	GroupKey string `json:"group_key"`
+	// PlaybookDef is the parsed playbook, recorded in history so that a
+	// changed file never alters a running incident. Nil runs no playbook.
+	PlaybookDef *playbooks.Playbook `json:"playbook_def,omitempty"`
 	// MaxHistoryEvents: continue-as-new past this many events.
 	MaxHistoryEvents int `json:"max_history_events,omitempty"`
+	// ReopenWindow is how long a closed incident can be reopened before
+	// its workflow completes.
+	ReopenWindow time.Duration `json:"reopen_window,omitempty"`
 	// State is set only when continuing as new.
 	State *IncidentState `json:"state,omitempty"`
 }
 
 // AlertSignal is one alert joining the incident.
 type AlertSignal = alerts.Alert
-
-// CloseSignal closes the incident.
-type CloseSignal struct {
-	By     string `json:"by"`
-	Reason string `json:"reason"`
-}
 
 // TimelineEntry is one line of the incident's history as people read it.
 type TimelineEntry struct {
@@ -95,6 +102,18 @@ type PlaybookRef struct {
 	Name    string `json:"name"`
 	Version string `json:"version,omitempty"`
 	SHA256  string `json:"sha256,omitempty"`
+	// Status is pending, running, completed, failed or stopped.
+	Status string `json:"status,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// Lifecycle holds the timestamps that KPIs use.
+type Lifecycle struct {
+	FirstAlert   time.Time `json:"first_alert"`
+	Acknowledged time.Time `json:"acknowledged,omitempty"`
+	Contained    time.Time `json:"contained,omitempty"`
+	Resolved     time.Time `json:"resolved,omitempty"`
+	Closed       time.Time `json:"closed,omitempty"`
 }
 
 // IncidentState is what QueryIncident returns and what continue-as-new
@@ -109,10 +128,18 @@ type IncidentState struct {
 	Route       string              `json:"route"`
 	GroupKey    string              `json:"group_key"`
 	CreatedAt   time.Time           `json:"created_at"`
+	Lifecycle   Lifecycle           `json:"lifecycle"`
 	Alerts      AlertStats          `json:"alerts"`
 	Observables []alerts.Observable `json:"observables"`
 	Recent      []AlertSummary      `json:"recent_alerts"`
 	Timeline    []TimelineEntry     `json:"timeline"`
+	Steps       []StepState         `json:"steps"`
+	Approvals   []ApprovalState     `json:"approvals"`
+	Actions     []ActionRecord      `json:"actions"`
+	Undos       []UndoRecord        `json:"undos"`
+	Vars        map[string]any      `json:"vars"`
+	// Trigger is the first alert, as playbook expressions see `alert`.
+	Trigger alerts.Alert `json:"trigger"`
 	// Seen maps each alert ID to its last status; it is what makes a
 	// retried delivery count once.
 	Seen map[string]alerts.Status `json:"seen,omitempty"`
@@ -120,9 +147,10 @@ type IncidentState struct {
 	Runs int `json:"runs"`
 }
 
-// IncidentWorkflow groups alerts into one incident until it is closed. The
-// playbook interpreter grows here; this keeps state, dedup, timeline and
-// search attributes, and continues as new before the history gets large.
+// IncidentWorkflow is an incident: it records every alert of its group, runs
+// the playbook phase by phase, waits for approvals (Update "decide"), and
+// can be closed and reopened (Updates "close" and "reopen"); closing runs
+// the pending undos. It continues as new before its history gets large.
 func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (IncidentState, error) {
 	if in.ID == "" {
 		return IncidentState{}, errors.New("incident id is required")
@@ -131,6 +159,10 @@ func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (IncidentState, er
 	if maxEvents <= 0 {
 		maxEvents = defaultMaxEvents
 	}
+	reopenWindow := in.ReopenWindow
+	if reopenWindow <= 0 {
+		reopenWindow = defaultReopenWindow
+	}
 	var st IncidentState
 	if in.State != nil {
 		st = *in.State
@@ -138,79 +170,104 @@ func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (IncidentState, er
 	} else {
 		now := workflow.Now(ctx)
 		st = IncidentState{
-			ID: in.ID, Title: in.Title, Severity: in.Severity, Status: StatusOpen, Phase: "detect",
-			Playbook: PlaybookRef{Name: in.Playbook}, Route: in.Route, GroupKey: in.GroupKey, CreatedAt: now,
-			Observables: []alerts.Observable{},
+			ID: in.ID, Title: in.Title, Severity: in.Severity, Status: StatusOpen, Phase: playbooks.PhaseDetect,
+			Playbook: PlaybookRef{Name: in.Playbook, Status: "pending"}, Route: in.Route, GroupKey: in.GroupKey, CreatedAt: now,
+			Observables: []alerts.Observable{}, Vars: map[string]any{},
 		}
-		st.Timeline = append(st.Timeline, TimelineEntry{At: now, Actor: "riposte", Kind: "opened",
+		if in.PlaybookDef != nil {
+			st.Playbook.Version, st.Playbook.SHA256 = in.PlaybookDef.Version, in.PlaybookDef.SHA256
+			for _, inp := range in.PlaybookDef.Inputs {
+				st.Vars[inp.Name] = inp.Default
+			}
+		} else {
+			st.Playbook.Status = "none"
+		}
+		st.addTimeline(TimelineEntry{At: now, Actor: "riposte", Kind: "opened",
 			Message: fmt.Sprintf("incident opened from %s by route %q", in.Source, in.Route)})
 	}
 	if st.Seen == nil {
 		st.Seen = map[string]alerts.Status{}
 	}
-	if err := workflow.SetQueryHandler(ctx, QueryIncident, func() (IncidentState, error) {
-		out := st
-		out.Seen = nil // internal; can be large
-		return out, nil
-	}); err != nil {
+	if st.Vars == nil {
+		st.Vars = map[string]any{}
+	}
+	r := &runner{st: &st, pb: in.PlaybookDef}
+	if err := r.registerHandlers(ctx); err != nil {
 		return st, err
 	}
 
 	alertCh := workflow.GetSignalChannel(ctx, SignalAlert)
-	closeCh := workflow.GetSignalChannel(ctx, SignalClose)
-	closed := false
-	for !closed {
-		sel := workflow.NewSelector(ctx)
-		sel.AddReceive(alertCh, func(c workflow.ReceiveChannel, _ bool) {
-			var a AlertSignal
-			c.Receive(ctx, &a)
-			st.addAlert(ctx, a)
-		})
-		sel.AddReceive(closeCh, func(c workflow.ReceiveChannel, _ bool) {
-			var cs CloseSignal
-			c.Receive(ctx, &cs)
-			closed = true
-			st.Status = StatusClosed
-			st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: cs.By, Kind: "closed", Message: cs.Reason})
-		})
-		sel.Select(ctx)
-		// Take everything already delivered before writing search
-		// attributes, so a storm costs one upsert per batch, not per alert.
-		for !closed {
+	receiveAll := func() bool {
+		got := false
+		for {
 			var a AlertSignal
 			if !alertCh.ReceiveAsync(&a) {
-				break
+				return got
 			}
 			st.addAlert(ctx, a)
+			got = true
 		}
-		if err := st.upsertSearchAttributes(ctx); err != nil {
+	}
+	// Alerts are recorded while the playbook runs, in their own coroutine.
+	// It waits on the channel's length rather than blocking in Receive: a
+	// blocked receiver takes a signal out of the channel before it runs, and
+	// a continue-as-new decided in that moment would lose the alert.
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		for {
+			if err := workflow.Await(gctx, func() bool { return alertCh.Len() > 0 }); err != nil {
+				return
+			}
+			receiveAll()
+			if err := st.upsertSearchAttributes(gctx); err != nil {
+				workflow.GetLogger(gctx).Error("upsert search attributes", "error", err)
+			}
+		}
+	})
+
+	if in.PlaybookDef != nil && (st.Playbook.Status == "pending" || st.Playbook.Status == "running") {
+		// The first alert arrives with the start; take it before the
+		// playbook reads `alert`.
+		_ = workflow.Await(ctx, func() bool { return st.Alerts.Count > 0 || st.Alerts.Duplicates > 0 })
+		r.run(ctx)
+	}
+
+	historyLarge := func() bool {
+		info := workflow.GetInfo(ctx)
+		return info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() >= maxEvents
+	}
+	for {
+		if err := workflow.Await(ctx, func() bool { return st.Status == StatusClosed || historyLarge() }); err != nil {
 			return st, err
 		}
-		info := workflow.GetInfo(ctx)
-		if !closed && (info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() >= maxEvents) {
-			// Drain again: a signal left in the channel would be lost with
-			// this run.
-			for {
-				var a AlertSignal
-				if !alertCh.ReceiveAsync(&a) {
-					break
-				}
-				st.addAlert(ctx, a)
+		if st.Status == StatusClosed {
+			reopened, err := workflow.AwaitWithTimeout(ctx, reopenWindow, func() bool { return st.Status != StatusClosed || historyLarge() })
+			if err != nil {
+				return st, err
+			}
+			if !reopened {
+				// Let any update in flight finish, take the last alerts and
+				// complete.
+				_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+				receiveAll()
+				return st, st.upsertSearchAttributes(ctx)
+			}
+			if st.Status == StatusClosed && !historyLarge() {
+				continue
+			}
+		}
+		if historyLarge() {
+			_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+			receiveAll()
+			// The next run inherits these search attributes; they must
+			// count the alerts drained just now.
+			if err := st.upsertSearchAttributes(ctx); err != nil {
+				return st, err
 			}
 			next := in
 			next.State = &st
 			return st, workflow.NewContinueAsNewError(ctx, IncidentWorkflowName, next)
 		}
 	}
-	// Alerts that arrived with the close still count; none is dropped.
-	for {
-		var a AlertSignal
-		if !alertCh.ReceiveAsync(&a) {
-			break
-		}
-		st.addAlert(ctx, a)
-	}
-	return st, st.upsertSearchAttributes(ctx)
 }
 
 func (st *IncidentState) addAlert(ctx workflow.Context, a AlertSignal) {
@@ -241,9 +298,15 @@ func (st *IncidentState) addAlert(ctx workflow.Context, a AlertSignal) {
 		} else {
 			st.Alerts.Firing++
 		}
+		if st.Alerts.Count == 1 {
+			t := a
+			t.Raw = nil
+			st.Trigger = t
+		}
 	}
 	if st.Alerts.FirstSeen.IsZero() || a.ObservedAt.Before(st.Alerts.FirstSeen) {
 		st.Alerts.FirstSeen = a.ObservedAt
+		st.Lifecycle.FirstAlert = a.ObservedAt
 	}
 	if a.ObservedAt.After(st.Alerts.LastSeen) {
 		st.Alerts.LastSeen = a.ObservedAt
@@ -308,4 +371,13 @@ func (st *IncidentState) upsertSearchAttributes(ctx workflow.Context) error {
 		SAAlertCount.ValueSet(int64(st.Alerts.Count)),
 		SALastSeen.ValueSet(st.Alerts.LastSeen),
 	)
+}
+
+func hasAnyRole(have, want []string) bool {
+	for _, r := range have {
+		if slices.Contains(want, r) {
+			return true
+		}
+	}
+	return false
 }

@@ -11,14 +11,18 @@ import (
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/riposte-soar/riposte/activities"
 	"github.com/riposte-soar/riposte/alerts"
 	"github.com/riposte-soar/riposte/internal/devserver"
 	"github.com/riposte-soar/riposte/internal/tclient"
+	"github.com/riposte-soar/riposte/playbooks"
 	"github.com/riposte-soar/riposte/workflows"
 )
 
@@ -50,10 +54,10 @@ func TestIncidentWorkflowGroupsAlertsUntilClosed(t *testing.T) {
 			t.Errorf("mid-incident state %+v", st)
 		}
 		env.SignalWorkflow(workflows.SignalAlert, alert("low", t0.Add(5*time.Minute)))
-		env.SignalWorkflow(workflows.SignalClose, workflows.CloseSignal{By: "U123", Reason: "false positive"})
+		closeIncident(env, "U123", "false positive")
 	}, 3*time.Minute)
 
-	env.ExecuteWorkflow(workflows.IncidentWorkflowName, workflows.IncidentInput{ID: "inc-1", Title: "disk full", Severity: "low", Source: "alertmanager"})
+	env.ExecuteWorkflow(workflows.IncidentWorkflowName, workflows.IncidentInput{ID: "inc-1", Title: "disk full", Severity: "low", Source: "alertmanager", ReopenWindow: time.Minute})
 	if !env.IsWorkflowCompleted() {
 		t.Fatal("workflow did not complete")
 	}
@@ -92,17 +96,28 @@ func TestIncidentWorkflowRejectsMissingID(t *testing.T) {
 
 const incidentHistory = "testdata/incident_v1.json"
 
-// TestReplayIncidentWorkflow replays a history recorded on a real server, so
-// a change that would break running incidents fails here. Regenerate only
-// for a deliberate, versioned change: RIPOSTE_RECORD_HISTORIES=1 go test.
-func TestReplayIncidentWorkflow(t *testing.T) {
+// TestReplayHistories replays every history recorded on a real server (the
+// plain incident and one per shipped playbook), so a change that would break
+// running incidents fails here. Regenerate only for a deliberate, versioned
+// change: RIPOSTE_RECORD_HISTORIES=1 go test ./workflows/.
+func TestReplayHistories(t *testing.T) {
 	if os.Getenv("RIPOSTE_RECORD_HISTORIES") == "1" {
 		recordIncidentHistory(t)
+		recordPlaybookHistories(t)
 	}
-	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflowWithOptions(workflows.IncidentWorkflow, workflowOpts())
-	if err := r.ReplayWorkflowHistoryFromJSONFile(nil, incidentHistory); err != nil {
-		t.Fatalf("replay %s: %v", incidentHistory, err)
+	files, err := filepath.Glob("testdata/*.json")
+	if err != nil || len(files) < 2 {
+		t.Fatalf("histories: %v %v", files, err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			r := worker.NewWorkflowReplayer()
+			r.RegisterWorkflowWithOptions(workflows.IncidentWorkflow, workflowOpts())
+			r.RegisterWorkflowWithOptions(workflows.BlocklistWorkflow, workflow.RegisterOptions{Name: workflows.BlocklistWorkflowName})
+			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
+				t.Fatalf("replay %s: %v", f, err)
+			}
+		})
 	}
 }
 
@@ -128,6 +143,8 @@ func startDev(t *testing.T) client.Client {
 	t.Cleanup(c.Close)
 	w := worker.New(c, "record", worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.IncidentWorkflow, workflowOpts())
+	w.RegisterWorkflowWithOptions(workflows.BlocklistWorkflow, workflow.RegisterOptions{Name: workflows.BlocklistWorkflowName})
+	w.RegisterActivityWithOptions((&activities.Actions{Firewall: nopFirewall{}}).RunAction, activity.RegisterOptions{Name: activities.ActivityRunAction})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +156,7 @@ func recordIncidentHistory(t *testing.T) {
 	ctx := context.Background()
 	c := startDev(t)
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "inc-record", TaskQueue: "record"}, workflows.IncidentWorkflowName,
-		workflows.IncidentInput{ID: "inc-record", Title: "ssh brute force", Severity: "medium", Source: "wazuh"})
+		workflows.IncidentInput{ID: "inc-record", Title: "ssh brute force", Severity: "medium", Source: "wazuh", ReopenWindow: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,14 +173,17 @@ func recordIncidentHistory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := c.SignalWorkflow(ctx, run.GetID(), "", workflows.SignalClose, workflows.CloseSignal{By: "analyst", Reason: "contained"}); err != nil {
-		t.Fatal(err)
-	}
+	closeOnServer(t, c, run.GetID())
 	if err := run.Get(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
+	writeHistory(t, c, run.GetID(), run.GetRunID(), incidentHistory)
+}
+
+func writeHistory(t *testing.T, c client.Client, id, runID, file string) {
+	t.Helper()
 	var events []*history.HistoryEvent
-	it := c.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := c.GetWorkflowHistory(context.Background(), id, runID, false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		ev, err := it.Next()
 		if err != nil {
@@ -175,10 +195,10 @@ func recordIncidentHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.FromSlash(incidentHistory), b, 0o644); err != nil {
+	if err := os.WriteFile(filepath.FromSlash(file), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("recorded %d events to %s", len(events), incidentHistory)
+	t.Logf("recorded %d events to %s", len(events), file)
 }
 
 func TestIncidentWorkflowDeduplicatesAndTracksResolution(t *testing.T) {
@@ -194,9 +214,9 @@ func TestIncidentWorkflowDeduplicatesAndTracksResolution(t *testing.T) {
 		r.Status = alerts.StatusResolved
 		env.SignalWorkflow(workflows.SignalAlert, r)
 		env.SignalWorkflow(workflows.SignalAlert, r) // resolved, re-sent
-		env.SignalWorkflow(workflows.SignalClose, workflows.CloseSignal{By: "analyst", Reason: "done"})
+		closeIncident(env, "analyst", "done")
 	}, time.Minute)
-	env.ExecuteWorkflow(workflows.IncidentWorkflowName, workflows.IncidentInput{ID: "inc-d", Source: "alertmanager"})
+	env.ExecuteWorkflow(workflows.IncidentWorkflowName, workflows.IncidentInput{ID: "inc-d", Source: "alertmanager", ReopenWindow: time.Minute})
 	var st workflows.IncidentState
 	if err := env.GetWorkflowResult(&st); err != nil {
 		t.Fatal(err)
@@ -219,7 +239,7 @@ func TestIncidentWorkflowContinuesAsNewWithoutLoss(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	const n = 150
-	in := workflows.IncidentInput{ID: "inc-can", Source: "suricata", MaxHistoryEvents: 100}
+	in := workflows.IncidentInput{ID: "inc-can", Source: "suricata", MaxHistoryEvents: 100, ReopenWindow: time.Second}
 	opts := client.StartWorkflowOptions{ID: "inc-can", TaskQueue: "record"}
 	for i := range n {
 		a := workflows.AlertSignal{ID: fmt.Sprintf("s:%d", i), Source: "suricata", Title: "ET SCAN",
@@ -233,9 +253,7 @@ func TestIncidentWorkflowContinuesAsNewWithoutLoss(t *testing.T) {
 			}
 		}
 	}
-	if _, err := c.SignalWithStartWorkflow(ctx, opts.ID, workflows.SignalClose, workflows.CloseSignal{By: "t", Reason: "done"}, opts, workflows.IncidentWorkflowName, in); err != nil {
-		t.Fatal(err)
-	}
+	closeOnServer(t, c, opts.ID)
 	var st workflows.IncidentState
 	if err := c.GetWorkflow(ctx, opts.ID, "").Get(ctx, &st); err != nil {
 		t.Fatal(err)
@@ -247,4 +265,111 @@ func TestIncidentWorkflowContinuesAsNewWithoutLoss(t *testing.T) {
 		t.Fatalf("after %d continue-as-new: %d alerts, %d duplicates; want %d and %d", st.Runs, st.Alerts.Count, st.Alerts.Duplicates, n, n/10)
 	}
 	t.Logf("%d alerts over %d runs", st.Alerts.Count, st.Runs+1)
+}
+
+func closeIncident(env *testsuite.TestWorkflowEnvironment, by, reason string) {
+	env.UpdateWorkflow(workflows.UpdateClose, "", &testsuite.TestUpdateCallback{
+		OnReject: func(err error) { panic(err) }, OnAccept: func() {}, OnComplete: func(any, error) {},
+	}, workflows.LifecycleRequest{By: by, Roles: []string{"responder"}, Reason: reason})
+}
+
+func closeOnServer(t *testing.T, c client.Client, id string) {
+	t.Helper()
+	h, err := c.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{
+		WorkflowID: id, UpdateName: workflows.UpdateClose, WaitForStage: client.WorkflowUpdateStageCompleted,
+		Args: []any{workflows.LifecycleRequest{By: "analyst", Roles: []string{"responder"}, Reason: "done"}},
+	})
+	if err == nil {
+		err = h.Get(context.Background(), nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// nopFirewall accepts every block: the recorded histories need the
+// firewall steps to succeed, not a real firewall.
+type nopFirewall struct{}
+
+func (nopFirewall) Block(context.Context, activities.Block) error   { return nil }
+func (nopFirewall) Unblock(context.Context, activities.Block) error { return nil }
+
+// recordAlert carries every kind of observable the shipped playbooks use.
+var recordAlert = alerts.Alert{
+	ID: "record:1", Source: "wazuh", Title: "recorded incident", Severity: alerts.SeverityHigh, Status: alerts.StatusFiring,
+	ObservedAt: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), Labels: map[string]string{"rule.id": "5716"},
+	Observables: []alerts.Observable{
+		{Type: alerts.ObsIP, Value: "203.0.113.7"}, {Type: alerts.ObsDomain, Value: "evil.example"},
+		{Type: alerts.ObsURL, Value: "https://evil.example/login"}, {Type: alerts.ObsEmail, Value: "attacker@evil.example"},
+		{Type: alerts.ObsHostname, Value: "web-1"}, {Type: alerts.ObsUser, Value: "root"},
+		{Type: alerts.ObsHashSHA256, Value: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+	},
+}
+
+// recordPlaybookHistories runs each shipped playbook to its end on the
+// embedded server: every approval approved by two people, the alert
+// resolved, then the incident closed.
+func recordPlaybookHistories(t *testing.T) {
+	lib, err := playbooks.LoadLibrary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := startDev(t)
+	ctx := context.Background()
+	for _, pb := range lib {
+		id := "inc-record-" + pb.Name
+		opts := client.StartWorkflowOptions{ID: id, TaskQueue: "record"}
+		in := workflows.IncidentInput{ID: id, Source: "wazuh", Playbook: pb.Name, PlaybookDef: pb, ReopenWindow: time.Second}
+		if _, err := c.SignalWithStartWorkflow(ctx, id, workflows.SignalAlert, recordAlert, opts, workflows.IncidentWorkflowName, in); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		resolved := false
+		for time.Now().Before(deadline) {
+			v, err := c.QueryWorkflow(ctx, id, "", workflows.QueryIncident)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var st workflows.IncidentState
+			if err := v.Get(&st); err != nil {
+				t.Fatal(err)
+			}
+			if st.Playbook.Status == "completed" || st.Playbook.Status == "failed" {
+				break
+			}
+			for _, a := range st.Approvals {
+				if a.Status != workflows.ApprovalPending && a.Status != workflows.ApprovalEscalated {
+					continue
+				}
+				for _, who := range []string{"alice", "bob"}[len(a.Decisions):min(a.Required, 2)] {
+					h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.UpdateDecide,
+						WaitForStage: client.WorkflowUpdateStageCompleted,
+						Args:         []any{workflows.DecideRequest{Step: a.Step, Decision: "approve", By: who, Roles: []string{"admin", "responder", "compliance"}}}})
+					if err == nil {
+						err = h.Get(ctx, nil)
+					}
+					if err != nil {
+						t.Fatalf("%s: approve %s: %v", pb.Name, a.Step, err)
+					}
+				}
+			}
+			if !resolved && st.Phase == playbooks.PhaseRestore {
+				r := recordAlert
+				r.Status = alerts.StatusResolved
+				if err := c.SignalWorkflow(ctx, id, "", workflows.SignalAlert, r); err != nil {
+					t.Fatal(err)
+				}
+				resolved = true
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		closeOnServer(t, c, id)
+		run := c.GetWorkflow(ctx, id, "")
+		var st workflows.IncidentState
+		if err := run.Get(ctx, &st); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: playbook %s, %d steps, %d actions", pb.Name, st.Playbook.Status, len(st.Steps), len(st.Actions))
+		writeHistory(t, c, id, "", "testdata/playbook_"+pb.Name+".json")
+	}
 }

@@ -33,7 +33,7 @@ source's format.`,
 			if err != nil {
 				return err
 			}
-			ing, err := app.BuildIngestion(cfg.Ingest)
+			ing, err := app.BuildIngestion(cfg.Ingest, cfg.Playbooks)
 			if err != nil {
 				return usageError{err}
 			}

@@ -83,7 +83,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&g.configFile, "config", "", "config file (YAML); default riposte.yaml in the working directory if present, or $RIPOSTE_CONFIG")
 	root.AddCommand(newDevCmd(g), newServeCmd(g), newWorkerCmd(g), newVersionCmd(), newTokenCmd(),
-		newAlertCmd(g), newIncidentCmd())
+		newAlertCmd(g), newIncidentCmd(), newPlaybookCmd())
 	return root
 }
 
@@ -108,7 +108,7 @@ func loadConfig(g *globalFlags, override func(*config.Config)) (*config.Config, 
 		return nil, usageError{err}
 	}
 	// Routing expressions compile here so that a bad one is a config error.
-	if _, err := app.BuildIngestion(cfg.Ingest); err != nil {
+	if _, err := app.BuildIngestion(cfg.Ingest, cfg.Playbooks); err != nil {
 		return nil, usageError{err}
 	}
 	return cfg, nil

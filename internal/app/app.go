@@ -17,14 +17,17 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/riposte-soar/riposte/activities"
 	"github.com/riposte-soar/riposte/config"
 	"github.com/riposte-soar/riposte/internal/auth"
 	"github.com/riposte-soar/riposte/internal/devserver"
+	"github.com/riposte-soar/riposte/internal/edl"
 	"github.com/riposte-soar/riposte/internal/httpapi"
 	"github.com/riposte-soar/riposte/internal/incidents"
 	"github.com/riposte-soar/riposte/internal/ingest"
@@ -138,13 +141,15 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	ing, err := BuildIngestion(cfg.Ingest)
+	ing, err := BuildIngestion(cfg.Ingest, cfg.Playbooks)
 	if err != nil {
 		return err
 	}
 
 	ready := &readiness{address: tcfg.Address, taskQueue: tcfg.TaskQueue, identity: identity}
 	holder := &clientHolder{}
+	blocklist := &edl.Blocklist{Client: holder.get, TaskQueue: tcfg.TaskQueue}
+	acts := &activities.Actions{Firewall: blocklist}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	deps := httpapi.Deps{
@@ -159,9 +164,12 @@ func Run(ctx context.Context, o Options) error {
 		deps.Sources = ing.Sources
 		deps.Recorder = ingest.New(ingest.Options{
 			Client: holder.get, Namespace: tcfg.Namespace, TaskQueue: tcfg.TaskQueue, Router: ing.Router,
+			Playbooks: ing.Playbooks, ReopenWindow: cfg.Incident.ReopenWindow,
 			MaxHistoryEvents: cfg.Incident.MaxHistoryEvents, Identity: identity, Logger: log.With(zap.String("component", "ingest")),
 		})
-		deps.Incidents = &incidents.Reader{Client: holder.get, Namespace: tcfg.Namespace}
+		reader := &incidents.Reader{Client: holder.get, Namespace: tcfg.Namespace}
+		deps.Incidents, deps.Writer = reader, reader
+		deps.Blocklist = blocklist
 	}
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
@@ -194,7 +202,7 @@ func Run(ctx context.Context, o Options) error {
 	connDone := make(chan struct{})
 	go func() {
 		defer close(connDone)
-		cc, ww, err := connect(connCtx, o.Mode, clientOpts, tcfg, cfg.Worker, log, ready, fatal)
+		cc, ww, err := connect(connCtx, o.Mode, clientOpts, tcfg, cfg.Worker, log, ready, fatal, acts)
 		if err != nil {
 			return
 		}
@@ -239,10 +247,10 @@ func Run(ctx context.Context, o Options) error {
 // connect dials Temporal until it answers, then starts the worker. It retries
 // with capped exponential backoff and says clearly what it cannot reach.
 func connect(ctx context.Context, mode Mode, opts client.Options, tcfg config.TemporalConfig, wcfg config.WorkerConfig,
-	log *zap.Logger, ready *readiness, fatal chan<- error) (client.Client, worker.Worker, error) {
+	log *zap.Logger, ready *readiness, fatal chan<- error, acts *activities.Actions) (client.Client, worker.Worker, error) {
 	backoff := 250 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		c, w, err := tryConnect(ctx, mode, opts, tcfg, wcfg, log, fatal)
+		c, w, err := tryConnect(ctx, mode, opts, tcfg, wcfg, log, fatal, acts)
 		if err == nil {
 			if attempt > 1 {
 				log.Info("reached temporal", zap.String("address", tcfg.Address), zap.Int("attempts", attempt))
@@ -266,7 +274,7 @@ func connect(ctx context.Context, mode Mode, opts client.Options, tcfg config.Te
 }
 
 func tryConnect(ctx context.Context, mode Mode, opts client.Options, tcfg config.TemporalConfig, wcfg config.WorkerConfig,
-	log *zap.Logger, fatal chan<- error) (client.Client, worker.Worker, error) {
+	log *zap.Logger, fatal chan<- error, acts *activities.Actions) (client.Client, worker.Worker, error) {
 	dctx, cancel := context.WithTimeout(ctx, tcfg.ConnectTimeout)
 	defer cancel()
 	c, err := client.DialContext(dctx, opts)
@@ -293,7 +301,7 @@ func tryConnect(ctx context.Context, mode Mode, opts client.Options, tcfg config
 			}
 		},
 	})
-	register(w)
+	register(w, acts)
 	if err := w.Start(); err != nil {
 		c.Close()
 		return nil, nil, fmt.Errorf("start worker: %w", err)
@@ -302,8 +310,10 @@ func tryConnect(ctx context.Context, mode Mode, opts client.Options, tcfg config
 }
 
 // register is the one place that lists what the worker runs.
-func register(w worker.Registry) {
+func register(w worker.Registry, acts *activities.Actions) {
 	w.RegisterWorkflowWithOptions(workflows.IncidentWorkflow, workflowOptions(workflows.IncidentWorkflowName))
+	w.RegisterWorkflowWithOptions(workflows.BlocklistWorkflow, workflowOptions(workflows.BlocklistWorkflowName))
+	w.RegisterActivityWithOptions(acts.RunAction, activity.RegisterOptions{Name: activities.ActivityRunAction})
 }
 
 func serverLogLevel(l *zap.Logger) zapcore.Level {

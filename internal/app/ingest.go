@@ -12,20 +12,53 @@ import (
 	"github.com/riposte-soar/riposte/config"
 	"github.com/riposte-soar/riposte/internal/httpapi"
 	"github.com/riposte-soar/riposte/internal/ingest"
+	"github.com/riposte-soar/riposte/playbooks"
 )
 
 // Ingestion is the parts of config that are compiled before start: sources
 // with their normalisers and auth, and the router.
 type Ingestion struct {
-	Sources map[string]*httpapi.AlertSource
-	Router  *alerts.Router
+	Sources   map[string]*httpapi.AlertSource
+	Router    *alerts.Router
+	Playbooks map[string]*playbooks.Playbook
 }
 
-// BuildIngestion compiles sources and routing rules. Its errors are
-// configuration errors, prefixed with the key path.
-func BuildIngestion(cfg config.IngestConfig) (*Ingestion, error) {
+// LoadPlaybooks loads the shipped library (unless turned off) and the
+// configured paths; a configured playbook replaces a shipped one of the
+// same name.
+func LoadPlaybooks(cfg config.PlaybooksConfig) (map[string]*playbooks.Playbook, error) {
+	out := map[string]*playbooks.Playbook{}
+	if cfg.Library {
+		lib, err := playbooks.LoadLibrary()
+		if err != nil {
+			return nil, fmt.Errorf("shipped playbooks: %w", err)
+		}
+		for _, p := range lib {
+			out[p.Name] = p
+		}
+	}
+	if len(cfg.Paths) > 0 {
+		list, err := playbooks.LoadPaths(cfg.Paths...)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range list {
+			out[p.Name] = p
+		}
+	}
+	return out, nil
+}
+
+// BuildIngestion compiles sources, routing rules and playbooks. Its errors
+// are configuration errors, prefixed with the key path or file:line:col.
+func BuildIngestion(cfg config.IngestConfig, pcfg config.PlaybooksConfig) (*Ingestion, error) {
 	var errs []error
 	in := &Ingestion{Sources: map[string]*httpapi.AlertSource{}}
+	pbs, err := LoadPlaybooks(pcfg)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	in.Playbooks = pbs
 	// Every built-in format is a source of its own name that takes bearer
 	// tokens; configured sources add to or replace them.
 	for _, f := range alerts.BuiltinFormats() {
@@ -77,6 +110,16 @@ func BuildIngestion(cfg config.IngestConfig) (*Ingestion, error) {
 	router, err := alerts.NewRouter(routes, routeSpec(cfg.DefaultRoute))
 	if err != nil {
 		errs = append(errs, fmt.Errorf("ingest.routes: %w", err))
+	}
+	if pbs != nil {
+		for i, r := range cfg.Routes {
+			if !r.Suppress && pbs[r.Playbook] == nil {
+				errs = append(errs, fmt.Errorf("ingest.routes[%d].playbook: unknown playbook %q", i, r.Playbook))
+			}
+		}
+		if pbs[cfg.DefaultRoute.Playbook] == nil {
+			errs = append(errs, fmt.Errorf("ingest.default_route.playbook: unknown playbook %q", cfg.DefaultRoute.Playbook))
+		}
 	}
 	in.Router = router
 	if len(errs) > 0 {

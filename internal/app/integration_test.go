@@ -126,7 +126,7 @@ func stormConfig(t *testing.T) *config.Config {
 	cfg.DataDir = t.TempDir()
 	cfg.Dev.InMemory = true
 	cfg.Dev.TemporalListen = freeAddr(t)
-	cfg.Ingest.Routes = []config.RouteConfig{{Name: "storm", Match: `alert.source == "alertmanager"`, Playbook: "triage", GroupBy: "alert.labels.alertname"}}
+	cfg.Ingest.Routes = []config.RouteConfig{{Name: "storm", Match: `alert.source == "alertmanager"`, Playbook: "generic-triage", GroupBy: "alert.labels.alertname"}}
 	// Small, so that the storm also exercises continue-as-new.
 	cfg.Incident.MaxHistoryEvents = 200
 	return &cfg
@@ -292,7 +292,7 @@ func TestTemporalOutage(t *testing.T) {
 	cfg := config.Default()
 	cfg.Temporal.Address = tAddr
 	cfg.Temporal.RetryMaxInterval = time.Second
-	cfg.Ingest.Routes = []config.RouteConfig{{Name: "outage", Match: "true", Playbook: "triage", GroupBy: "alert.labels.alertname"}}
+	cfg.Ingest.Routes = []config.RouteConfig{{Name: "outage", Match: "true", Playbook: "generic-triage", GroupBy: "alert.labels.alertname"}}
 	r := runApp(t, ModeServe, &cfg)
 
 	t0 := time.Date(2026, 11, 23, 11, 0, 0, 0, time.UTC)

@@ -52,6 +52,8 @@ type Deps struct {
 	Sources      map[string]*AlertSource
 	Recorder     Recorder
 	Incidents    IncidentReader
+	Writer       IncidentWriter
+	Blocklist    Blocklist
 	MaxBodyBytes int64
 	Metrics      *Metrics
 	Gatherer     prometheus.Gatherer
@@ -108,6 +110,16 @@ func NewHandler(d Deps) http.Handler {
 	if d.Incidents != nil {
 		mux.HandleFunc("GET /v1/incidents", h.listIncidents)
 		mux.HandleFunc("GET /v1/incidents/{id}", h.getIncident)
+	}
+	if d.Writer != nil {
+		mux.HandleFunc("POST /v1/incidents/{id}/approvals/{step}", h.postDecision)
+		mux.HandleFunc("POST /v1/incidents/{id}/close", h.postLifecycle(false))
+		mux.HandleFunc("POST /v1/incidents/{id}/reopen", h.postLifecycle(true))
+	}
+	if d.Blocklist != nil {
+		mux.HandleFunc("GET /v1/blocklist/ip.txt", h.getBlocklist("ip"))
+		mux.HandleFunc("GET /v1/blocklist/domain.txt", h.getBlocklist("domain"))
+		mux.HandleFunc("GET /v1/blocklist/url.txt", h.getBlocklist("url"))
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not found: "+r.Method+" "+r.URL.Path)

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/riposte-soar/riposte/workflows"
 )
@@ -177,4 +178,70 @@ func classify(err error) error {
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	return err
+}
+
+// Error types that the incident workflow's Update validators use, so that
+// callers can answer with the right status.
+const (
+	ErrTypeForbidden = "Forbidden"
+	ErrTypeConflict  = "Conflict"
+)
+
+// RejectedError is an Update that the workflow's validator refused:
+// nothing was written to history.
+type RejectedError struct {
+	Type    string
+	Message string
+}
+
+func (e *RejectedError) Error() string { return e.Message }
+
+// Decide sends an approval vote.
+func (r *Reader) Decide(ctx context.Context, id string, req workflows.DecideRequest) (*workflows.ApprovalState, error) {
+	var out workflows.ApprovalState
+	if err := r.update(ctx, id, workflows.UpdateDecide, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Close closes the incident, running its pending undos.
+func (r *Reader) Close(ctx context.Context, id string, req workflows.LifecycleRequest) (*workflows.IncidentState, error) {
+	var out workflows.IncidentState
+	if err := r.update(ctx, id, workflows.UpdateClose, req, &out); err != nil {
+		return nil, err
+	}
+	out.Seen = nil
+	return &out, nil
+}
+
+// Reopen reopens a closed incident.
+func (r *Reader) Reopen(ctx context.Context, id string, req workflows.LifecycleRequest) (*workflows.IncidentState, error) {
+	var out workflows.IncidentState
+	if err := r.update(ctx, id, workflows.UpdateReopen, req, &out); err != nil {
+		return nil, err
+	}
+	out.Seen = nil
+	return &out, nil
+}
+
+func (r *Reader) update(ctx context.Context, id, name string, arg, out any) error {
+	c := r.Client()
+	if c == nil {
+		return ErrUnavailable
+	}
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: id, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, out)
+	}
+	if err != nil {
+		var appErr *temporal.ApplicationError
+		if errors.As(err, &appErr) {
+			return &RejectedError{Type: appErr.Type(), Message: appErr.Message()}
+		}
+		return classify(err)
+	}
+	return nil
 }

@@ -23,6 +23,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/riposte-soar/riposte/alerts"
+	"github.com/riposte-soar/riposte/playbooks"
 	"github.com/riposte-soar/riposte/workflows"
 )
 
@@ -62,6 +63,8 @@ type Options struct {
 	Namespace        string
 	TaskQueue        string
 	Router           *alerts.Router
+	Playbooks        map[string]*playbooks.Playbook
+	ReopenWindow     time.Duration
 	MaxHistoryEvents int
 	Identity         string
 	Logger           *zap.Logger
@@ -122,6 +125,7 @@ func (s *Service) signalWithStart(ctx context.Context, c client.Client, a alerts
 	in := workflows.IncidentInput{
 		ID: d.IncidentID, Title: a.Title, Severity: string(a.Severity), Source: a.Source,
 		Playbook: d.Playbook, Route: d.Route, GroupKey: d.GroupKey, MaxHistoryEvents: s.o.MaxHistoryEvents,
+		PlaybookDef: s.o.Playbooks[d.Playbook], ReopenWindow: s.o.ReopenWindow,
 	}
 	input, err := s.dc.ToPayloads(in)
 	if err != nil {

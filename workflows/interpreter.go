@@ -1,0 +1,734 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/riposte-soar/riposte/activities"
+	"github.com/riposte-soar/riposte/playbooks"
+)
+
+// Step statuses.
+const (
+	StepRunning       = "running"
+	StepSucceeded     = "succeeded"
+	StepFailed        = "failed"
+	StepSkipped       = "skipped"
+	StepNotConfigured = "not_configured"
+	StepApproved      = "approved"
+	StepRejected      = "rejected"
+	StepExpired       = "expired"
+	StepCancelled     = "cancelled"
+)
+
+// Approval statuses.
+const (
+	ApprovalPending   = "pending"
+	ApprovalApproved  = "approved"
+	ApprovalRejected  = "rejected"
+	ApprovalExpired   = "expired"
+	ApprovalEscalated = "escalated"
+)
+
+// StepState is one step's record.
+type StepState struct {
+	ID         string    `json:"id"`
+	Kind       string    `json:"kind"`
+	Phase      string    `json:"phase"`
+	Status     string    `json:"status"`
+	Output     any       `json:"output,omitempty"`
+	Error      string    `json:"error,omitempty"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at,omitempty"`
+}
+
+// Decision is one person's vote on an approval.
+type Decision struct {
+	By       string    `json:"by"`
+	Decision string    `json:"decision"`
+	At       time.Time `json:"at"`
+	Comment  string    `json:"comment,omitempty"`
+}
+
+// ApprovalState is a pending or decided approval.
+type ApprovalState struct {
+	Step      string     `json:"step"`
+	Status    string     `json:"status"`
+	Prompt    string     `json:"prompt"`
+	Approvers []string   `json:"approvers"`
+	Required  int        `json:"required"`
+	Deadline  time.Time  `json:"deadline"`
+	Escalated bool       `json:"escalated,omitempty"`
+	Decisions []Decision `json:"decisions"`
+}
+
+// ActionRecord is an action taken (or refused) and its outcome.
+type ActionRecord struct {
+	Step   string         `json:"step"`
+	Action string         `json:"action"`
+	Args   map[string]any `json:"args,omitempty"`
+	Status string         `json:"status"`
+	Output map[string]any `json:"output,omitempty"`
+	Error  string         `json:"error,omitempty"`
+	At     time.Time      `json:"at"`
+	Undo   bool           `json:"undo,omitempty"`
+}
+
+// UndoRecord is a recorded reversal, run newest first on compensation or
+// close.
+type UndoRecord struct {
+	Step   string         `json:"step"`
+	Action string         `json:"action"`
+	Args   map[string]any `json:"args,omitempty"`
+	Done   bool           `json:"done"`
+}
+
+// DecideRequest is the "decide" Update: an approval vote.
+type DecideRequest struct {
+	Step string `json:"step"`
+	// Decision is approve or reject.
+	Decision string `json:"decision"`
+	// By identifies the person (token name, Slack user ID).
+	By string `json:"by"`
+	// Roles are the person's Riposte roles, checked against the approvers.
+	Roles   []string `json:"roles"`
+	Comment string   `json:"comment,omitempty"`
+}
+
+// LifecycleRequest is the "close" and "reopen" Updates.
+type LifecycleRequest struct {
+	By     string   `json:"by"`
+	Roles  []string `json:"roles"`
+	Reason string   `json:"reason"`
+}
+
+// runner interprets a playbook for one incident.
+type runner struct {
+	st *IncidentState
+	pb *playbooks.Playbook
+	// cancel stops the playbook when the incident is closed.
+	cancel workflow.CancelFunc
+	// compensating guards against running the undos twice at once.
+	compensating bool
+}
+
+var closeRoles = []string{"admin", "responder"}
+
+func (r *runner) registerHandlers(ctx workflow.Context) error {
+	st := r.st
+	if err := workflow.SetQueryHandler(ctx, QueryIncident, func() (IncidentState, error) {
+		out := *st
+		out.Seen = nil // internal; can be large
+		return out, nil
+	}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateDecide, r.decide,
+		workflow.UpdateHandlerOptions{Validator: r.validateDecide}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateClose, r.close,
+		workflow.UpdateHandlerOptions{Validator: func(req LifecycleRequest) error {
+			if st.Status == StatusClosed {
+				return rejected(errTypeConflict, "incident is already closed")
+			}
+			return checkLifecycle(req)
+		}}); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateReopen, func(ctx workflow.Context, req LifecycleRequest) (IncidentState, error) {
+		st.Status = StatusOpen
+		st.Lifecycle.Closed = time.Time{}
+		st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: req.By, Kind: "reopened", Message: req.Reason})
+		return *st, st.upsertSearchAttributes(ctx)
+	}, workflow.UpdateHandlerOptions{Validator: func(req LifecycleRequest) error {
+		if st.Status != StatusClosed {
+			return rejected(errTypeConflict, "incident is not closed")
+		}
+		return checkLifecycle(req)
+	}})
+}
+
+// Validator error types; the API maps them to 403 and 409.
+const (
+	errTypeForbidden = "Forbidden"
+	errTypeConflict  = "Conflict"
+	errTypeInvalid   = "Invalid"
+)
+
+func rejected(typ, format string, args ...any) error {
+	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf(format, args...), typ, temporal.ApplicationErrorOptions{NonRetryable: true})
+}
+
+func checkLifecycle(req LifecycleRequest) error {
+	if req.By == "" {
+		return rejected(errTypeInvalid, "by is required")
+	}
+	if strings.TrimSpace(req.Reason) == "" {
+		return rejected(errTypeInvalid, "reason is required")
+	}
+	if !hasAnyRole(req.Roles, closeRoles) {
+		return rejected(errTypeForbidden, "%s may not close or reopen incidents (needs admin or responder)", req.By)
+	}
+	return nil
+}
+
+// validateDecide rejects a vote before anything is written to history.
+func (r *runner) validateDecide(req DecideRequest) error {
+	if req.Decision != "approve" && req.Decision != "reject" {
+		return rejected(errTypeInvalid, "decision must be approve or reject, got %q", req.Decision)
+	}
+	if req.By == "" {
+		return rejected(errTypeInvalid, "by is required")
+	}
+	a := r.approval(req.Step)
+	if a == nil {
+		return rejected(errTypeConflict, "step %q has no approval", req.Step)
+	}
+	if a.Status != ApprovalPending && a.Status != ApprovalEscalated {
+		return rejected(errTypeConflict, "step %q is not pending (it is %s)", req.Step, a.Status)
+	}
+	if !hasAnyRole(req.Roles, a.Approvers) {
+		return rejected(errTypeForbidden, "%s may not decide step %q: needs one of the roles %s", req.By, req.Step, strings.Join(a.Approvers, ", "))
+	}
+	for _, d := range a.Decisions {
+		if d.By == req.By {
+			return rejected(errTypeConflict, "%s has already voted on step %q", req.By, req.Step)
+		}
+	}
+	return nil
+}
+
+func (r *runner) decide(ctx workflow.Context, req DecideRequest) (ApprovalState, error) {
+	a := r.approval(req.Step)
+	now := workflow.Now(ctx)
+	a.Decisions = append(a.Decisions, Decision{By: req.By, Decision: req.Decision, At: now, Comment: req.Comment})
+	if r.st.Lifecycle.Acknowledged.IsZero() {
+		r.st.Lifecycle.Acknowledged = now
+	}
+	approvals := 0
+	for _, d := range a.Decisions {
+		if d.Decision == "approve" {
+			approvals++
+		}
+	}
+	msg := fmt.Sprintf("%s voted %s on %s", req.By, req.Decision, req.Step)
+	switch {
+	case req.Decision == "reject":
+		// One rejection is enough: four eyes guard against acting, not
+		// against stopping.
+		a.Status = ApprovalRejected
+		msg = fmt.Sprintf("%s rejected %s", req.By, req.Step)
+	case approvals >= a.Required:
+		a.Status = ApprovalApproved
+		msg = fmt.Sprintf("%s approved %s (%d of %d)", req.By, req.Step, approvals, a.Required)
+	default:
+		msg = fmt.Sprintf("%s approved %s (%d of %d needed)", req.By, req.Step, approvals, a.Required)
+	}
+	if req.Comment != "" {
+		msg += ": " + req.Comment
+	}
+	r.st.addTimeline(TimelineEntry{At: now, Actor: req.By, Kind: "approval", Message: msg})
+	return *a, nil
+}
+
+func (r *runner) close(ctx workflow.Context, req LifecycleRequest) (IncidentState, error) {
+	st := r.st
+	now := workflow.Now(ctx)
+	st.addTimeline(TimelineEntry{At: now, Actor: req.By, Kind: "closing", Message: req.Reason})
+	if r.cancel != nil {
+		r.cancel()
+	}
+	r.compensate(ctx, "incident closed")
+	st.Status = StatusClosed
+	st.Lifecycle.Closed = workflow.Now(ctx)
+	st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: req.By, Kind: "closed", Message: req.Reason})
+	return *st, st.upsertSearchAttributes(ctx)
+}
+
+func (r *runner) approval(step string) *ApprovalState {
+	for i := range r.st.Approvals {
+		if r.st.Approvals[i].Step == step {
+			return &r.st.Approvals[i]
+		}
+	}
+	return nil
+}
+
+func (r *runner) stepState(id string) *StepState {
+	for i := range r.st.Steps {
+		if r.st.Steps[i].ID == id {
+			return &r.st.Steps[i]
+		}
+	}
+	return nil
+}
+
+// errStop ends the playbook; compensation has already run if asked for.
+var errStop = errors.New("playbook stopped")
+
+// run interprets the playbook phase by phase.
+func (r *runner) run(ctx workflow.Context) {
+	st := r.st
+	pctx, cancel := workflow.WithCancel(ctx)
+	r.cancel = cancel
+	st.Playbook.Status = "running"
+	st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: "riposte", Kind: "playbook",
+		Message: fmt.Sprintf("playbook %s %s started", r.pb.Name, r.pb.Version)})
+	for _, phase := range playbooks.PhaseOrder {
+		steps := r.pb.Phases[phase]
+		if len(steps) == 0 {
+			continue
+		}
+		if pctx.Err() != nil {
+			break
+		}
+		st.Phase = phase
+		st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: "riposte", Kind: "phase", Message: "phase " + phase})
+		_ = st.upsertSearchAttributes(ctx)
+		if err := r.runSteps(pctx, steps, phase); err != nil {
+			if pctx.Err() != nil {
+				break
+			}
+			st.Playbook.Status, st.Playbook.Error = "failed", err.Error()
+			st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: "riposte", Kind: "playbook", Message: "playbook stopped: " + err.Error()})
+			_ = st.upsertSearchAttributes(ctx)
+			return
+		}
+		now := workflow.Now(ctx)
+		switch phase {
+		case playbooks.PhaseContain:
+			if st.Status == StatusOpen {
+				st.Status, st.Lifecycle.Contained = StatusContained, now
+			}
+		case playbooks.PhaseRestore:
+			if st.Status == StatusOpen || st.Status == StatusContained {
+				st.Status, st.Lifecycle.Resolved = StatusResolved, now
+			}
+		}
+	}
+	if pctx.Err() != nil {
+		st.Playbook.Status = "stopped"
+		st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: "riposte", Kind: "playbook", Message: "playbook stopped: incident closed"})
+	} else {
+		st.Playbook.Status = "completed"
+		st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: "riposte", Kind: "playbook", Message: "playbook completed"})
+	}
+	_ = st.upsertSearchAttributes(ctx)
+}
+
+func (r *runner) runSteps(ctx workflow.Context, steps []playbooks.Step, phase string) error {
+	for _, s := range steps {
+		if err := r.runStep(ctx, s, phase); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runStep runs one step and applies its on_error policy. It returns an
+// error only when the playbook must stop.
+func (r *runner) runStep(ctx workflow.Context, s playbooks.Step, phase string) error {
+	st := r.st
+	now := workflow.Now(ctx)
+	st.Steps = append(st.Steps, StepState{ID: s.ID, Kind: s.Kind, Phase: phase, Status: StepRunning, StartedAt: now})
+	if s.If != "" {
+		ok, err := playbooks.EvalBool(s.If, r.env())
+		if err != nil {
+			return r.fail(ctx, s, fmt.Errorf("if: %w", err))
+		}
+		if !ok {
+			r.finish(ctx, s.ID, StepSkipped, nil, "")
+			st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: "riposte", Kind: "step", Message: fmt.Sprintf("step %s skipped (if: %s)", s.ID, s.If)})
+			return nil
+		}
+	}
+	var (
+		out any
+		err error
+	)
+	switch s.Kind {
+	case playbooks.KindAction:
+		out, err = r.action(ctx, s)
+		if errors.Is(err, errNotConfigured) {
+			r.finish(ctx, s.ID, StepNotConfigured, nil, err.Error())
+			return nil
+		}
+	case playbooks.KindApproval:
+		return r.runApproval(ctx, s)
+	case playbooks.KindParallel:
+		err = r.parallel(ctx, s, phase)
+	case playbooks.KindWait:
+		out, err = r.wait(ctx, s)
+	case playbooks.KindSet:
+		out, err = r.set(s)
+	case playbooks.KindNotify:
+		out, err = r.notify(ctx, s)
+		if errors.Is(err, errNotConfigured) {
+			r.finish(ctx, s.ID, StepNotConfigured, nil, err.Error())
+			return nil
+		}
+	default:
+		err = fmt.Errorf("unknown step kind %q", s.Kind)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			r.finish(ctx, s.ID, StepCancelled, nil, "cancelled")
+			return err
+		}
+		return r.fail(ctx, s, err)
+	}
+	r.finish(ctx, s.ID, StepSucceeded, out, "")
+	return nil
+}
+
+func (r *runner) finish(ctx workflow.Context, id, status string, out any, errMsg string) {
+	if ss := r.stepState(id); ss != nil {
+		ss.Status, ss.Output, ss.Error, ss.FinishedAt = status, out, errMsg, workflow.Now(ctx)
+	}
+}
+
+// fail records a failed step and applies on_error.
+func (r *runner) fail(ctx workflow.Context, s playbooks.Step, err error) error {
+	r.finish(ctx, s.ID, StepFailed, nil, err.Error())
+	r.st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: "riposte", Kind: "step_failed", Message: fmt.Sprintf("step %s failed: %v", s.ID, err)})
+	switch s.OnError {
+	case playbooks.OnErrorContinue:
+		return nil
+	case playbooks.OnErrorCompensate:
+		r.compensate(ctx, "step "+s.ID+" failed")
+		return fmt.Errorf("step %s: %w (compensated)", s.ID, err)
+	}
+	return fmt.Errorf("step %s: %w", s.ID, err)
+}
+
+var errNotConfigured = errors.New("integration not configured")
+
+// action runs an action step through the RunAction activity and records
+// its undo.
+func (r *runner) action(ctx workflow.Context, s playbooks.Step) (any, error) {
+	args, err := r.render(s.Action.Args)
+	if err != nil {
+		return nil, fmt.Errorf("args: %w", err)
+	}
+	if s.Action.Name == "incident.set_severity" {
+		sev, _ := args["severity"].(string)
+		r.st.Severity = sev
+		r.st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: "playbook", Kind: "severity", Message: "severity set to " + sev})
+		_ = r.st.upsertSearchAttributes(ctx)
+		return map[string]any{"severity": sev}, nil
+	}
+	out, err := r.execute(ctx, s, activities.ActionRequest{IncidentID: r.st.ID, StepID: s.ID, Name: s.Action.Name, Args: args})
+	if err != nil {
+		return nil, err
+	}
+	if s.Undo != nil {
+		// Undo arguments are rendered now, while this step's output and the
+		// values it acted on are known.
+		uargs, err := r.render(s.Undo.Args)
+		if err != nil {
+			return out, fmt.Errorf("undo args: %w", err)
+		}
+		r.st.Undos = append(r.st.Undos, UndoRecord{Step: s.ID, Action: s.Undo.Name, Args: uargs})
+	}
+	return out, nil
+}
+
+// execute runs the activity and records the action.
+func (r *runner) execute(ctx workflow.Context, s playbooks.Step, req activities.ActionRequest) (map[string]any, error) {
+	timeout := s.Timeout.D()
+	if timeout <= 0 {
+		timeout = time.Minute
+	}
+	retry := &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute, MaximumAttempts: 5}
+	if s.Retry != nil {
+		if s.Retry.MaxAttempts > 0 {
+			retry.MaximumAttempts = int32(s.Retry.MaxAttempts)
+		}
+		if s.Retry.InitialInterval > 0 {
+			retry.InitialInterval = s.Retry.InitialInterval.D()
+		}
+		if s.Retry.MaxInterval > 0 {
+			retry.MaximumInterval = s.Retry.MaxInterval.D()
+		}
+		if s.Retry.BackoffCoefficient >= 1 {
+			retry.BackoffCoefficient = s.Retry.BackoffCoefficient
+		}
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: timeout, RetryPolicy: retry})
+	var res activities.ActionResult
+	err := workflow.ExecuteActivity(actx, activities.ActivityRunAction, req).Get(ctx, &res)
+	rec := ActionRecord{Step: req.StepID, Action: req.Name, Args: req.Args, At: workflow.Now(ctx), Undo: req.Undo, Output: res.Output}
+	var appErr *temporal.ApplicationError
+	switch {
+	case err == nil:
+		rec.Status = StepSucceeded
+		verb := "done"
+		if req.Undo {
+			verb = "undone"
+		}
+		r.st.addTimeline(TimelineEntry{At: rec.At, Actor: "playbook", Kind: "action", Message: fmt.Sprintf("%s %s: %s", req.Name, verb, describeArgs(req.Args))})
+	case errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeNotConfigured:
+		rec.Status, rec.Error = StepNotConfigured, appErr.Message()
+		r.st.addTimeline(TimelineEntry{At: rec.At, Actor: "playbook", Kind: "not_configured", Message: appErr.Message()})
+		r.st.Actions = append(r.st.Actions, rec)
+		return nil, fmt.Errorf("%w: %s", errNotConfigured, appErr.Message())
+	default:
+		rec.Status, rec.Error = StepFailed, err.Error()
+	}
+	r.st.Actions = append(r.st.Actions, rec)
+	if err != nil {
+		return nil, err
+	}
+	return res.Output, nil
+}
+
+func describeArgs(args map[string]any) string {
+	keys := make([]string, 0, len(args))
+	for k := range args {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%v", k, args[k]))
+	}
+	return strings.Join(parts, " ")
+}
+
+// compensate runs the pending undos newest first, on a context that
+// survives the cancellation of the playbook.
+func (r *runner) compensate(ctx workflow.Context, why string) {
+	if r.compensating {
+		return
+	}
+	r.compensating = true
+	defer func() { r.compensating = false }()
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	pending := 0
+	for _, u := range r.st.Undos {
+		if !u.Done {
+			pending++
+		}
+	}
+	if pending == 0 {
+		return
+	}
+	r.st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: "riposte", Kind: "compensation", Message: fmt.Sprintf("undoing %d actions: %s", pending, why)})
+	for i := len(r.st.Undos) - 1; i >= 0; i-- {
+		u := &r.st.Undos[i]
+		if u.Done {
+			continue
+		}
+		step := playbooks.Step{ID: u.Step, Timeout: playbooks.Duration(time.Minute)}
+		_, err := r.execute(dctx, step, activities.ActionRequest{IncidentID: r.st.ID, StepID: u.Step, Name: u.Action, Args: u.Args, Undo: true})
+		// A failed undo stays pending so that a later close retries it.
+		u.Done = err == nil
+		if err != nil {
+			r.st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: "riposte", Kind: "undo_failed", Message: fmt.Sprintf("undo of %s (%s) failed: %v", u.Step, u.Action, err)})
+		}
+	}
+}
+
+// runApproval waits for decisions, escalating or denying on timeout.
+func (r *runner) runApproval(ctx workflow.Context, s playbooks.Step) error {
+	st := r.st
+	ap := s.Approval
+	prompt, err := playbooks.Render(ap.Prompt, r.env())
+	if err != nil {
+		return r.fail(ctx, s, fmt.Errorf("prompt: %w", err))
+	}
+	required := ap.Required
+	if required < 1 {
+		required = 1
+	}
+	st.Approvals = append(st.Approvals, ApprovalState{
+		Step: s.ID, Status: ApprovalPending, Prompt: fmt.Sprint(prompt), Approvers: slices.Clone(ap.Approvers),
+		Required: required, Deadline: workflow.Now(ctx).Add(ap.Timeout.D()), Decisions: []Decision{},
+	})
+	st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: "playbook", Kind: "approval_requested",
+		Message: fmt.Sprintf("approval %s requested from %s: %s", s.ID, strings.Join(ap.Approvers, ", "), prompt)})
+	decided := func() bool {
+		a := r.approval(s.ID)
+		return a.Status == ApprovalApproved || a.Status == ApprovalRejected
+	}
+	ok, err := workflow.AwaitWithTimeout(ctx, ap.Timeout.D(), decided)
+	if err != nil {
+		r.finish(ctx, s.ID, StepCancelled, nil, "cancelled")
+		return err
+	}
+	if !ok && ap.OnTimeout == "escalate" {
+		a := r.approval(s.ID)
+		a.Status, a.Escalated = ApprovalEscalated, true
+		a.Approvers = slices.Clone(ap.EscalateTo)
+		a.Deadline = workflow.Now(ctx).Add(ap.EscalationTimeout.D())
+		st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: "riposte", Kind: "approval_escalated",
+			Message: fmt.Sprintf("approval %s not answered in %s; escalated to %s", s.ID, ap.Timeout.D(), strings.Join(ap.EscalateTo, ", "))})
+		ok, err = workflow.AwaitWithTimeout(ctx, ap.EscalationTimeout.D(), decided)
+		if err != nil {
+			r.finish(ctx, s.ID, StepCancelled, nil, "cancelled")
+			return err
+		}
+	}
+	a := r.approval(s.ID)
+	if !ok {
+		a.Status = ApprovalExpired
+		st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: "riposte", Kind: "approval_expired", Message: fmt.Sprintf("approval %s expired: denied", s.ID)})
+	}
+	out := map[string]any{"approved": a.Status == ApprovalApproved, "status": a.Status, "decisions": len(a.Decisions)}
+	switch a.Status {
+	case ApprovalApproved:
+		r.finish(ctx, s.ID, StepApproved, out, "")
+		return nil
+	case ApprovalRejected:
+		r.finish(ctx, s.ID, StepRejected, out, "")
+	default:
+		r.finish(ctx, s.ID, StepExpired, out, "")
+	}
+	// A denial is an outcome, not an error: later steps decide with if:.
+	// Only on_error: compensate (or fail) turns it into one.
+	switch s.OnError {
+	case playbooks.OnErrorCompensate:
+		r.compensate(ctx, "approval "+s.ID+" "+a.Status)
+		return fmt.Errorf("approval %s %s (compensated)", s.ID, a.Status)
+	case playbooks.OnErrorFail:
+		return fmt.Errorf("approval %s %s", s.ID, a.Status)
+	}
+	return nil
+}
+
+// parallel runs the branches at once; a failing branch cancels the rest.
+func (r *runner) parallel(ctx workflow.Context, s playbooks.Step, phase string) error {
+	pctx, cancel := workflow.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, len(s.Parallel))
+	wg := workflow.NewWaitGroup(ctx)
+	for i, child := range s.Parallel {
+		wg.Add(1)
+		workflow.Go(pctx, func(gctx workflow.Context) {
+			defer wg.Done()
+			if err := r.runStep(gctx, child, phase); err != nil {
+				errs[i] = err
+				cancel()
+			}
+		})
+	}
+	wg.Wait(ctx)
+	for _, err := range errs {
+		// The first real failure, not a sibling's cancellation.
+		var ce *temporal.CanceledError
+		if err != nil && !errors.As(err, &ce) && !errors.Is(err, workflow.ErrCanceled) {
+			return err
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *runner) wait(ctx workflow.Context, s playbooks.Step) (any, error) {
+	resolved := func() bool { return r.st.Alerts.Count > 0 && r.st.Alerts.Firing == 0 }
+	switch {
+	case s.Wait.Until == playbooks.WaitAlertResolved && s.Wait.Duration > 0:
+		ok, err := workflow.AwaitWithTimeout(ctx, s.Wait.Duration.D(), resolved)
+		return map[string]any{"resolved": ok}, err
+	case s.Wait.Until == playbooks.WaitAlertResolved:
+		err := workflow.Await(ctx, resolved)
+		return map[string]any{"resolved": err == nil}, err
+	default:
+		err := workflow.Sleep(ctx, s.Wait.Duration.D())
+		return map[string]any{"waited": s.Wait.Duration.D().String()}, err
+	}
+}
+
+func (r *runner) set(s playbooks.Step) (any, error) {
+	keys := make([]string, 0, len(s.Set))
+	for k := range s.Set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // map order must not leak into history
+	out := map[string]any{}
+	for _, k := range keys {
+		v, err := playbooks.EvalValue(s.Set[k], r.env())
+		if err != nil {
+			return nil, fmt.Errorf("set %s: %w", k, err)
+		}
+		r.st.Vars[k] = v
+		out[k] = v
+	}
+	return out, nil
+}
+
+func (r *runner) notify(ctx workflow.Context, s playbooks.Step) (any, error) {
+	msg, err := playbooks.Render(s.Notify.Message, r.env())
+	if err != nil {
+		return nil, fmt.Errorf("message: %w", err)
+	}
+	args := map[string]any{"message": fmt.Sprint(msg)}
+	if s.Notify.Channel != "" {
+		args["channel"] = s.Notify.Channel
+	}
+	return r.execute(ctx, s, activities.ActionRequest{IncidentID: r.st.ID, StepID: s.ID, Name: "chat.post", Args: args})
+}
+
+func (r *runner) render(args map[string]any) (map[string]any, error) {
+	if len(args) == 0 {
+		return map[string]any{}, nil
+	}
+	v, err := playbooks.Render(args, r.env())
+	if err != nil {
+		return nil, err
+	}
+	m, _ := v.(map[string]any)
+	return m, nil
+}
+
+// env is what playbook expressions see: alert, incident, steps and vars.
+func (r *runner) env() map[string]any {
+	st := r.st
+	obs := make([]any, 0, len(st.Observables))
+	for _, o := range st.Observables {
+		obs = append(obs, map[string]any{"type": string(o.Type), "value": o.Value})
+	}
+	tobs := make([]any, 0, len(st.Trigger.Observables))
+	for _, o := range st.Trigger.Observables {
+		tobs = append(tobs, map[string]any{"type": string(o.Type), "value": o.Value})
+	}
+	labels := map[string]any{}
+	for k, v := range st.Trigger.Labels {
+		labels[k] = v
+	}
+	steps := map[string]any{}
+	for _, s := range st.Steps {
+		steps[s.ID] = map[string]any{"status": s.Status, "output": s.Output}
+	}
+	vars := map[string]any{}
+	for k, v := range st.Vars {
+		vars[k] = v
+	}
+	return map[string]any{
+		"alert": map[string]any{
+			"source": st.Trigger.Source, "id": st.Trigger.ID, "title": st.Trigger.Title,
+			"severity": string(st.Trigger.Severity), "status": string(st.Trigger.Status),
+			"observed_at": st.Trigger.ObservedAt.UTC().Format(time.RFC3339Nano),
+			"labels":      labels, "observables": tobs,
+		},
+		"incident": map[string]any{
+			"id": st.ID, "title": st.Title, "severity": st.Severity, "status": st.Status, "phase": st.Phase,
+			"alert_count": int64(st.Alerts.Count), "observables": obs,
+			"created_at": st.CreatedAt.UTC().Format(time.RFC3339Nano),
+		},
+		"steps": steps,
+		"vars":  vars,
+	}
+}
