@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
-	"cel.dev/cel-go/cel"
 	celast "cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/types"
+	"gopkg.in/yaml.v3"
 )
 
 // validate runs the checks that need the whole playbook: duplicate step ids,
@@ -52,7 +53,7 @@ func (p *parser) validate() {
 // all see the same finished steps.
 func (p *parser) checkStep(si *stepInfo, steps, vars map[string]bool) {
 	for _, e := range si.exprs {
-		p.checkExpr(si, e, steps, vars)
+		p.checkExprUse(si, e, steps, vars)
 	}
 	for _, c := range si.children {
 		p.checkStep(c, steps, vars)
@@ -71,7 +72,7 @@ func markDone(si *stepInfo, steps, vars map[string]bool) {
 	}
 }
 
-func (p *parser) checkExpr(si *stepInfo, e exprUse, steps, vars map[string]bool) {
+func (p *parser) checkExprUse(si *stepInfo, e exprUse, steps, vars map[string]bool) {
 	ast, iss, err := checkExpr(e.src)
 	if err != nil {
 		p.errorf(e.node, "%s: %v", e.ctx, err)
@@ -86,7 +87,7 @@ func (p *parser) checkExpr(si *stepInfo, e exprUse, steps, vars map[string]bool)
 	if e.wantBool {
 		if out := ast.OutputType(); !out.IsExactType(types.BoolType) && !out.IsExactType(types.DynType) {
 			line, col := p.exprPos(e, 1, 0)
-			p.errorAt(line, col, "%s: must give a bool, gives %s", e.ctx, typeName(out))
+			p.errorAt(line, col, "%s: must give a bool, gives %s", e.ctx, out.String())
 		}
 	}
 
@@ -119,6 +120,70 @@ func (p *parser) checkExpr(si *stepInfo, e exprUse, steps, vars map[string]bool)
 			report(b2.ID(), fmt.Sprintf("steps.%s has no field %q (fields: %s)", id, key, strings.Join(StepFields, ", ")))
 		}
 	}))
+}
+
+// argTypeProblem checks a literal argument against its type; a string with
+// a template is checked when it is rendered.
+func argTypeProblem(n *yaml.Node, typ string) string {
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" && strings.Contains(n.Value, tmplOpen) {
+		if typ == ArgString || typ == ArgDuration || typ == ArgAny || isWholeTemplate(n.Value) {
+			return ""
+		}
+		return fmt.Sprintf("expected %s, got text with a template (only a whole ${{ expr }} can give %s)", argTypeName(typ), argTypeName(typ))
+	}
+	tag := n.ShortTag()
+	scalar := n.Kind == yaml.ScalarNode
+	switch typ {
+	case ArgString:
+		if scalar && tag == "!!str" {
+			return ""
+		}
+	case ArgDuration:
+		if scalar && tag == "!!str" {
+			if d, err := time.ParseDuration(n.Value); err != nil || d <= 0 {
+				return fmt.Sprintf("expected a duration (e.g. 30m, 24h), got %q", n.Value)
+			}
+			return ""
+		}
+	case ArgInt:
+		if scalar && tag == "!!int" {
+			return ""
+		}
+	case ArgBool:
+		if scalar && tag == "!!bool" {
+			return ""
+		}
+	case ArgList:
+		if n.Kind == yaml.SequenceNode {
+			return ""
+		}
+	case ArgMap:
+		if n.Kind == yaml.MappingNode {
+			return ""
+		}
+	default:
+		return ""
+	}
+	return fmt.Sprintf("expected %s, got %s", argTypeName(typ), kindName(n))
+}
+
+func isWholeTemplate(s string) bool {
+	parts, err := parseTemplate(s)
+	return err == nil && whole(s, parts)
+}
+
+func argTypeName(typ string) string {
+	switch typ {
+	case ArgInt:
+		return "an int"
+	case ArgList:
+		return "a list"
+	case ArgMap:
+		return "a mapping"
+	case ArgAny:
+		return "any value"
+	}
+	return "a " + typ
 }
 
 // keyOf matches x.key, x["key"], x[?"key"], x.?key and "key" in x.
@@ -219,8 +284,4 @@ func (p *parser) exprPos(e exprUse, line, col int) (int, int) {
 		off += max(col, 0)
 	}
 	return p.posIn(e.node, e.off+off)
-}
-
-func typeName(t *cel.Type) string {
-	return t.String()
 }

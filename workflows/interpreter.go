@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -428,6 +429,14 @@ func (r *runner) action(ctx workflow.Context, s playbooks.Step) (any, error) {
 	out, err := r.execute(ctx, s, activities.ActionRequest{IncidentID: r.st.ID, StepID: s.ID, Name: s.Action.Name, Args: args})
 	if err != nil {
 		return nil, err
+	}
+	// A step that performs a pending undo (the restore phase unblocking
+	// what contain blocked) settles it, so closing does not repeat it.
+	for i := range r.st.Undos {
+		u := &r.st.Undos[i]
+		if !u.Done && u.Action == s.Action.Name && reflect.DeepEqual(u.Args, args) {
+			u.Done = true
+		}
 	}
 	if s.Undo != nil {
 		// Undo arguments are rendered now, while this step's output and the

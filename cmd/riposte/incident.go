@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -15,7 +17,8 @@ import (
 
 func newIncidentCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "incident", Short: "List and inspect incidents"}
-	cmd.AddCommand(newIncidentListCmd(), newIncidentShowCmd())
+	cmd.AddCommand(newIncidentListCmd(), newIncidentShowCmd(), newIncidentDecideCmd("approve"), newIncidentDecideCmd("reject"),
+		newIncidentLifecycleCmd("close"), newIncidentLifecycleCmd("reopen"))
 	return cmd
 }
 
@@ -87,6 +90,65 @@ func newIncidentShowCmd() *cobra.Command {
 			return printJSON(cmd.OutOrStdout(), st)
 		},
 	}
+	api.register(cmd)
+	return cmd
+}
+
+func newIncidentDecideCmd(decision string) *cobra.Command {
+	var (
+		api     apiFlags
+		comment string
+	)
+	cmd := &cobra.Command{
+		Use:   decision + " ID STEP",
+		Short: strings.ToUpper(decision[:1]) + decision[1:] + " a pending approval step",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body, _ := json.Marshal(map[string]string{"decision": decision, "comment": comment})
+			var out workflows.ApprovalState
+			if _, err := api.call("POST", "/v1/incidents/"+url.PathEscape(args[0])+"/approvals/"+url.PathEscape(args[1]), body, &out); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s (%d of %d approvals)\n", out.Step, out.Status, countApprovals(out), out.Required)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&comment, "comment", "", "comment recorded with the decision")
+	api.register(cmd)
+	return cmd
+}
+
+func countApprovals(a workflows.ApprovalState) int {
+	n := 0
+	for _, d := range a.Decisions {
+		if d.Decision == "approve" {
+			n++
+		}
+	}
+	return n
+}
+
+func newIncidentLifecycleCmd(verb string) *cobra.Command {
+	var (
+		api    apiFlags
+		reason string
+	)
+	cmd := &cobra.Command{
+		Use:   verb + " ID --reason TEXT",
+		Short: strings.ToUpper(verb[:1]) + verb[1:] + " an incident",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body, _ := json.Marshal(map[string]string{"reason": reason})
+			var st workflows.IncidentState
+			if _, err := api.call("POST", "/v1/incidents/"+url.PathEscape(args[0])+"/"+verb, body, &st); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", st.ID, st.Status)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why (recorded in the timeline; required)")
+	_ = cmd.MarkFlagRequired("reason")
 	api.register(cmd)
 	return cmd
 }
