@@ -438,6 +438,9 @@ func (r *runner) action(ctx workflow.Context, s playbooks.Step) (any, error) {
 			u.Done = true
 		}
 	}
+	if ss := r.stepState(s.ID); ss != nil {
+		ss.Output = out // the undo may refer to this step's own output
+	}
 	if s.Undo != nil {
 		// Undo arguments are rendered now, while this step's output and the
 		// values it acted on are known.

@@ -12,7 +12,7 @@ import (
 	"github.com/riposte-soar/riposte/playbooks"
 )
 
-func newPlaybookCmd() *cobra.Command {
+func newPlaybookCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "playbook", Short: "Validate and list playbooks"}
 	validate := &cobra.Command{
 		Use:   "validate [PATH...]",
@@ -50,7 +50,7 @@ Invalid playbooks are reported as by validate.`,
 			return tw.Flush()
 		},
 	}
-	cmd.AddCommand(validate, list)
+	cmd.AddCommand(validate, list, newPlaybookTestCmd(g))
 	return cmd
 }
 
