@@ -21,6 +21,33 @@ type Config struct {
 	Ingest    IngestConfig    `mapstructure:"ingest"`
 	Incident  IncidentConfig  `mapstructure:"incident"`
 	Playbooks PlaybooksConfig `mapstructure:"playbooks"`
+	Slack     SlackConfig     `mapstructure:"slack"`
+}
+
+// SlackConfig connects Riposte to a Slack app: approval requests with
+// buttons, signed interactions, reminders and escalation.
+type SlackConfig struct {
+	// BotToken (xoxb-...) enables Slack; empty leaves chat not configured.
+	BotToken Secret `mapstructure:"bot_token"`
+	// SigningSecret verifies interaction and slash-command requests.
+	SigningSecret Secret `mapstructure:"signing_secret"`
+	// AppToken (xapp-...) enables Socket Mode.
+	AppToken Secret `mapstructure:"app_token"`
+	// APIURL is Slack's Web API base URL (tests and proxies change it).
+	APIURL string `mapstructure:"api_url"`
+	// Channel receives approval requests and incident threads.
+	Channel string `mapstructure:"channel"`
+	// EscalationChannel receives escalations of unanswered approvals.
+	EscalationChannel string `mapstructure:"escalation_channel"`
+	// ComplianceChannel receives regulatory-clock reminders.
+	ComplianceChannel string `mapstructure:"compliance_channel"`
+	// Users maps Slack user IDs to Riposte roles.
+	Users map[string][]string `mapstructure:"users"`
+	// Usergroups maps Slack user-group IDs to Riposte roles.
+	Usergroups map[string][]string `mapstructure:"usergroups"`
+	// ReminderFraction of an approval's timeout after which a reminder is
+	// posted in its thread (0 turns reminders off).
+	ReminderFraction float64 `mapstructure:"reminder_fraction"`
 }
 
 // PlaybooksConfig says where playbooks come from.

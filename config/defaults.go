@@ -120,5 +120,6 @@ func Default() Config {
 			ReopenWindow:     24 * time.Hour,
 		},
 		Playbooks: PlaybooksConfig{Library: true},
+		Slack:     SlackConfig{APIURL: "https://slack.com/api/", ReminderFraction: 0.5},
 	}
 }

@@ -37,6 +37,12 @@ func TestExampleLoads(t *testing.T) {
 	if len(cfg.Playbooks.Paths) == 0 {
 		cfg.Playbooks.Paths = nil
 	}
+	if len(cfg.Slack.Users) == 0 {
+		cfg.Slack.Users = nil
+	}
+	if len(cfg.Slack.Usergroups) == 0 {
+		cfg.Slack.Usergroups = nil
+	}
 	if want := Default(); !reflect.DeepEqual(*cfg, want) {
 		t.Errorf("the example's values are not the defaults:\n got %+v\nwant %+v", *cfg, want)
 	}

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +66,7 @@ func (c *Config) Validate() error {
 	if c.Incident.ReopenWindow < time.Minute {
 		v.add("incident.reopen_window", "must be at least 1m")
 	}
+	v.slack(&c.Slack)
 	for i, p := range c.Playbooks.Paths {
 		if strings.TrimSpace(p) == "" {
 			v.add(fmt.Sprintf("playbooks.paths[%d]", i), "required")
@@ -208,4 +211,41 @@ func isHex64(s string) bool {
 		}
 	}
 	return true
+}
+
+func (v *validator) slack(s *SlackConfig) {
+	if u, err := url.Parse(s.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		v.add("slack.api_url", fmt.Sprintf("must be an http(s) URL, got %q", s.APIURL))
+	}
+	if s.ReminderFraction < 0 || s.ReminderFraction >= 1 {
+		v.add("slack.reminder_fraction", "must be at least 0 and below 1")
+	}
+	if s.BotToken.IsSet() {
+		if s.Channel == "" {
+			v.add("slack.channel", "required when slack.bot_token is set")
+		}
+		if !s.SigningSecret.IsSet() {
+			v.add("slack.signing_secret", "required when slack.bot_token is set (it verifies button clicks)")
+		}
+	}
+	if s.AppToken.IsSet() && !s.BotToken.IsSet() {
+		v.add("slack.bot_token", "required when slack.app_token is set")
+	}
+	for _, m := range []struct {
+		key string
+		m   map[string][]string
+	}{{"slack.users", s.Users}, {"slack.usergroups", s.Usergroups}} {
+		ids := make([]string, 0, len(m.m))
+		for id := range m.m {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			for _, role := range m.m[id] {
+				if !ValidRole(role) {
+					v.add(fmt.Sprintf("%s[%s]", m.key, id), fmt.Sprintf("must be one of %s; got %q", strings.Join(Roles, ", "), role))
+				}
+			}
+		}
+	}
 }
