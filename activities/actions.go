@@ -70,6 +70,7 @@ type Firewall interface {
 // integration answers "not configured".
 type Actions struct {
 	Firewall Firewall
+	Chat     Chat
 }
 
 // RunAction dispatches by action name.
@@ -81,7 +82,19 @@ func (a *Actions) RunAction(ctx context.Context, req ActionRequest) (ActionResul
 	case "ticket":
 		return ActionResult{}, notConfigured("ticketing", req.Name)
 	case "chat":
-		return ActionResult{}, notConfigured("chat", req.Name)
+		if a.Chat == nil {
+			return ActionResult{}, notConfigured("chat", req.Name)
+		}
+		msg, _ := req.Args["message"].(string)
+		if msg == "" {
+			return ActionResult{}, invalid(req.Name, "message: required")
+		}
+		channel, _ := req.Args["channel"].(string)
+		ref, err := a.Chat.PostMessage(ctx, channel, msg)
+		if err != nil {
+			return ActionResult{}, fmt.Errorf("%s: %w", req.Name, err)
+		}
+		return ActionResult{Output: map[string]any{"channel": ref.Channel, "ts": ref.TS}}, nil
 	case "enrich":
 		return ActionResult{}, notConfigured("threat_intel", req.Name)
 	case "compliance":

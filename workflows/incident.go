@@ -17,6 +17,7 @@ import (
 const (
 	IncidentWorkflowName = "IncidentWorkflow"
 	SignalAlert          = "alert"
+	SignalAudit          = "audit"
 	QueryIncident        = "incident"
 	UpdateDecide         = "decide"
 	UpdateClose          = "close"
@@ -59,6 +60,8 @@ type IncidentInput struct {
 	// ReopenWindow is how long a closed incident can be reopened before
 	// its workflow completes.
 	ReopenWindow time.Duration `json:"reopen_window,omitempty"`
+	// ReminderFraction of an approval's timeout posts a reminder in chat.
+	ReminderFraction float64 `json:"reminder_fraction,omitempty"`
 	// State is set only when continuing as new.
 	State *IncidentState `json:"state,omitempty"`
 }
@@ -191,7 +194,7 @@ func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (IncidentState, er
 	if st.Vars == nil {
 		st.Vars = map[string]any{}
 	}
-	r := &runner{st: &st, pb: in.PlaybookDef}
+	r := &runner{st: &st, pb: in.PlaybookDef, reminderFraction: in.ReminderFraction}
 	if err := r.registerHandlers(ctx); err != nil {
 		return st, err
 	}
@@ -221,6 +224,20 @@ func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (IncidentState, er
 			if err := st.upsertSearchAttributes(gctx); err != nil {
 				workflow.GetLogger(gctx).Error("upsert search attributes", "error", err)
 			}
+		}
+	})
+
+	// Audit entries (a refused click, say) go to the timeline as they come.
+	auditCh := workflow.GetSignalChannel(ctx, SignalAudit)
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		for {
+			var e TimelineEntry
+			auditCh.Receive(gctx, &e)
+			e.At = workflow.Now(gctx)
+			if e.Kind == "" {
+				e.Kind = "audit"
+			}
+			st.addTimeline(e)
 		}
 	})
 

@@ -145,7 +145,9 @@ func startDev(t *testing.T) client.Client {
 	w := worker.New(c, "record", worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.IncidentWorkflow, workflowOpts())
 	w.RegisterWorkflowWithOptions(workflows.BlocklistWorkflow, workflow.RegisterOptions{Name: workflows.BlocklistWorkflowName})
-	w.RegisterActivityWithOptions((&activities.Actions{Firewall: nopFirewall{}}).RunAction, activity.RegisterOptions{Name: activities.ActivityRunAction})
+	acts := &activities.Actions{Firewall: nopFirewall{}}
+	w.RegisterActivityWithOptions(acts.RunAction, activity.RegisterOptions{Name: activities.ActivityRunAction})
+	w.RegisterActivityWithOptions(acts.NotifyApproval, activity.RegisterOptions{Name: activities.ActivityNotifyApproval})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

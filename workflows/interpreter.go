@@ -68,6 +68,8 @@ type ApprovalState struct {
 	Deadline  time.Time  `json:"deadline"`
 	Escalated bool       `json:"escalated,omitempty"`
 	Decisions []Decision `json:"decisions"`
+	// Chat is where the request was posted, once it was.
+	Chat *activities.ChatRef `json:"chat,omitempty"`
 }
 
 // ActionRecord is an action taken (or refused) and its outcome.
@@ -118,6 +120,9 @@ type runner struct {
 	cancel workflow.CancelFunc
 	// compensating guards against running the undos twice at once.
 	compensating bool
+	// reminderFraction of an approval's timeout posts a reminder.
+	reminderFraction       float64
+	chatNotConfiguredNoted bool
 }
 
 var closeRoles = []string{"admin", "responder"}
@@ -549,7 +554,9 @@ func (r *runner) compensate(ctx workflow.Context, why string) {
 	}
 }
 
-// runApproval waits for decisions, escalating or denying on timeout.
+// runApproval waits for decisions, reminding, escalating or denying on
+// timeout. Chat notices run beside it and never hold it up: a Slack outage
+// leaves the API, CLI and console to decide.
 func (r *runner) runApproval(ctx workflow.Context, s playbooks.Step) error {
 	st := r.st
 	ap := s.Approval
@@ -567,11 +574,25 @@ func (r *runner) runApproval(ctx workflow.Context, s playbooks.Step) error {
 	})
 	st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: "playbook", Kind: "approval_requested",
 		Message: fmt.Sprintf("approval %s requested from %s: %s", s.ID, strings.Join(ap.Approvers, ", "), prompt)})
+	posted := r.postApproval(ctx, s)
 	decided := func() bool {
 		a := r.approval(s.ID)
 		return a.Status == ApprovalApproved || a.Status == ApprovalRejected
 	}
-	ok, err := workflow.AwaitWithTimeout(ctx, ap.Timeout.D(), decided)
+	// await waits d for a decision, with a reminder in the thread part way.
+	await := func(d time.Duration) (bool, error) {
+		if f := r.reminderFraction; f > 0 && f < 1 {
+			first := time.Duration(float64(d) * f)
+			ok, err := workflow.AwaitWithTimeout(ctx, first, decided)
+			if ok || err != nil {
+				return ok, err
+			}
+			r.followUp(ctx, posted, s, activities.NoticeReminder)
+			d -= first
+		}
+		return workflow.AwaitWithTimeout(ctx, d, decided)
+	}
+	ok, err := await(ap.Timeout.D())
 	if err != nil {
 		r.finish(ctx, s.ID, StepCancelled, nil, "cancelled")
 		return err
@@ -583,7 +604,8 @@ func (r *runner) runApproval(ctx workflow.Context, s playbooks.Step) error {
 		a.Deadline = workflow.Now(ctx).Add(ap.EscalationTimeout.D())
 		st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: "riposte", Kind: "approval_escalated",
 			Message: fmt.Sprintf("approval %s not answered in %s; escalated to %s", s.ID, ap.Timeout.D(), strings.Join(ap.EscalateTo, ", "))})
-		ok, err = workflow.AwaitWithTimeout(ctx, ap.EscalationTimeout.D(), decided)
+		r.followUp(ctx, posted, s, activities.NoticeEscalate)
+		ok, err = await(ap.EscalationTimeout.D())
 		if err != nil {
 			r.finish(ctx, s.ID, StepCancelled, nil, "cancelled")
 			return err
@@ -594,6 +616,7 @@ func (r *runner) runApproval(ctx workflow.Context, s playbooks.Step) error {
 		a.Status = ApprovalExpired
 		st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: "riposte", Kind: "approval_expired", Message: fmt.Sprintf("approval %s expired: denied", s.ID)})
 	}
+	r.followUp(ctx, posted, s, activities.NoticeUpdate)
 	out := map[string]any{"approved": a.Status == ApprovalApproved, "status": a.Status, "decisions": len(a.Decisions)}
 	switch a.Status {
 	case ApprovalApproved:
@@ -614,6 +637,116 @@ func (r *runner) runApproval(ctx workflow.Context, s playbooks.Step) error {
 		return fmt.Errorf("approval %s %s", s.ID, a.Status)
 	}
 	return nil
+}
+
+// notifyOptions: Temporal owns the lasting retry of chat calls (429s and
+// 5xx included); the notice is best effort and never blocks the incident.
+func notifyOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 15 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second,
+			MaximumAttempts: 10, NonRetryableErrorTypes: []string{activities.ErrTypeNotConfigured, activities.ErrTypeInvalidArgs}},
+	})
+}
+
+// notice describes an approval for chat.
+func (r *runner) notice(s playbooks.Step, kind string) activities.ApprovalNotice {
+	st := r.st
+	a := r.approval(s.ID)
+	obs := make([]string, 0, len(st.Observables))
+	for _, o := range st.Observables {
+		obs = append(obs, string(o.Type)+" "+o.Value)
+	}
+	n := activities.ApprovalNotice{
+		Kind: kind, IncidentID: st.ID, Title: st.Title, Severity: st.Severity, Phase: st.Phase, Observables: obs,
+		Action: r.proposedAction(s), Prompt: a.Prompt, Playbook: st.Playbook.Name, Step: s.ID,
+		Deadline: a.Deadline.UTC().Format(time.RFC3339), Required: a.Required, Approvers: a.Approvers,
+		RequestID: st.ID + "/" + s.ID, Status: a.Status,
+	}
+	for _, d := range a.Decisions {
+		n.DecidedBy = append(n.DecidedBy, d.By+" "+d.Decision)
+		if d.Comment != "" {
+			n.Comment = d.Comment
+		}
+	}
+	if a.Chat != nil {
+		n.Ref = *a.Chat
+	}
+	return n
+}
+
+// proposedAction names the action the approval guards: the next action
+// step of the same phase, with its arguments rendered.
+func (r *runner) proposedAction(s playbooks.Step) string {
+	if r.pb == nil {
+		return ""
+	}
+	for _, phase := range playbooks.PhaseOrder {
+		steps := r.pb.Phases[phase]
+		for i, x := range steps {
+			if x.ID != s.ID {
+				continue
+			}
+			for _, next := range steps[i+1:] {
+				if next.Kind == playbooks.KindAction && next.Action != nil {
+					args, err := r.render(next.Action.Args)
+					if err != nil {
+						return next.Action.Name
+					}
+					return next.Action.Name + " " + describeArgs(args)
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// postApproval posts the request in the background and records where.
+func (r *runner) postApproval(ctx workflow.Context, s playbooks.Step) workflow.Future {
+	f, set := workflow.NewFuture(ctx)
+	n := r.notice(s, activities.NoticePost)
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		var ref activities.ChatRef
+		err := workflow.ExecuteActivity(notifyOptions(gctx), activities.ActivityNotifyApproval, n).Get(gctx, &ref)
+		if err == nil {
+			r.approval(s.ID).Chat = &ref
+		} else {
+			r.chatFailed(gctx, s.ID, err)
+		}
+		set.Set(ref, err)
+	})
+	return f
+}
+
+// followUp sends a reminder, escalation or update once the request is
+// posted; it does not wait.
+func (r *runner) followUp(ctx workflow.Context, posted workflow.Future, s playbooks.Step, kind string) {
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		var ref activities.ChatRef
+		if err := posted.Get(gctx, &ref); err != nil {
+			return // already recorded; the API still decides
+		}
+		n := r.notice(s, kind)
+		n.Ref = ref
+		if err := workflow.ExecuteActivity(notifyOptions(gctx), activities.ActivityNotifyApproval, n).Get(gctx, nil); err != nil {
+			r.chatFailed(gctx, s.ID, err)
+		}
+	})
+}
+
+// chatFailed records a chat failure once per kind of failure.
+func (r *runner) chatFailed(ctx workflow.Context, step string, err error) {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeNotConfigured {
+		if !r.chatNotConfiguredNoted {
+			r.chatNotConfiguredNoted = true
+			r.st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: "riposte", Kind: "not_configured",
+				Message: "chat integration not configured: approvals go through the API, CLI and console"})
+		}
+		return
+	}
+	r.st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: "riposte", Kind: "chat_failed",
+		Message: fmt.Sprintf("chat notice for %s failed: %v", step, err)})
 }
 
 // parallel runs the branches at once; a failing branch cancels the rest.

@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -21,8 +22,30 @@ import (
 
 // recorder stands in for the integrations and remembers every call.
 type recorder struct {
-	calls []string
-	fail  map[string]error
+	calls   []string
+	fail    map[string]error
+	notices []string
+	// chatFailures makes the first N chat calls fail as Slack would with a
+	// 429 or a 5xx.
+	chatFailures int
+	posts        int
+}
+
+func (r *recorder) NotifyApproval(ctx context.Context, n activities.ApprovalNotice) (activities.ChatRef, error) {
+	if r.chatFailures > 0 {
+		r.chatFailures--
+		return activities.ChatRef{}, temporal.NewApplicationErrorWithOptions("slack chat.postMessage: 429", "SlackRateLimited",
+			temporal.ApplicationErrorOptions{NextRetryDelay: 30 * time.Second})
+	}
+	r.notices = append(r.notices, n.Kind+":"+n.Step+":"+n.Status)
+	if n.Kind == activities.NoticePost {
+		r.posts++
+		return activities.ChatRef{Channel: "C1", TS: "1.0001"}, nil
+	}
+	if n.Ref.TS != "1.0001" {
+		return activities.ChatRef{}, fmt.Errorf("%s without the posted message's ts", n.Kind)
+	}
+	return n.Ref, nil
 }
 
 func (r *recorder) RunAction(ctx context.Context, req activities.ActionRequest) (activities.ActionResult, error) {
@@ -49,6 +72,7 @@ func newHarness(t *testing.T) *harness {
 	env.RegisterWorkflowWithOptions(workflows.IncidentWorkflow, workflow.RegisterOptions{Name: workflows.IncidentWorkflowName})
 	rec := &recorder{fail: map[string]error{}}
 	env.RegisterActivityWithOptions(rec.RunAction, activity.RegisterOptions{Name: activities.ActivityRunAction})
+	env.RegisterActivityWithOptions(rec.NotifyApproval, activity.RegisterOptions{Name: activities.ActivityNotifyApproval})
 	return &harness{t: t, env: env, rec: rec}
 }
 
@@ -67,7 +91,7 @@ func (h *harness) run(pb *playbooks.Playbook, closeAt time.Duration) workflows.I
 		}, closeAt)
 	}
 	h.env.ExecuteWorkflow(workflows.IncidentWorkflowName, workflows.IncidentInput{ID: "inc-t", Source: "wazuh", Playbook: pb.Name,
-		PlaybookDef: pb, ReopenWindow: time.Minute})
+		PlaybookDef: pb, ReopenWindow: time.Minute, ReminderFraction: 0.5})
 	if !h.env.IsWorkflowCompleted() {
 		h.t.Fatal("workflow did not complete")
 	}
@@ -300,4 +324,30 @@ func TestNotConfiguredIsRecordedNotFaked(t *testing.T) {
 		t.Fatal("timeline does not say the integration is not configured")
 	}
 	_ = errors.New
+}
+
+// Reminder at half the timeout, escalation on timeout, and the message
+// updated with the outcome; Slack's 429s are retried by Temporal without a
+// second post.
+func TestApprovalChatReminderEscalationAndRetries(t *testing.T) {
+	h := newHarness(t)
+	h.rec.chatFailures = 2
+	st := h.run(blockPlaybook(playbooks.Approval{Approvers: responder, Timeout: dur(30 * time.Minute), OnTimeout: "escalate",
+		EscalateTo: []string{"admin"}, EscalationTimeout: dur(time.Hour), Required: 1}, ""), 4*time.Hour)
+	want := []string{
+		"post:approve_block:pending",
+		"reminder:approve_block:pending",
+		"escalate:approve_block:escalated",
+		"reminder:approve_block:escalated",
+		"update:approve_block:expired",
+	}
+	if !slices.Equal(h.rec.notices, want) {
+		t.Fatalf("notices\n%v\nwant\n%v", h.rec.notices, want)
+	}
+	if h.rec.posts != 1 {
+		t.Fatalf("%d posts, want exactly 1 after two 429s", h.rec.posts)
+	}
+	if a := approvalOf(st, "approve_block"); a.Chat == nil || a.Chat.TS != "1.0001" {
+		t.Fatalf("chat ref not kept: %+v", a.Chat)
+	}
 }

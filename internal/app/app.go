@@ -150,6 +150,12 @@ func Run(ctx context.Context, o Options) error {
 	holder := &clientHolder{}
 	blocklist := &edl.Blocklist{Client: holder.get, TaskQueue: tcfg.TaskQueue}
 	acts := &activities.Actions{Firewall: blocklist}
+	var slackDeps *httpapi.SlackDeps
+	if cfg.Slack.BotToken.IsSet() {
+		chat := newSlackChat(cfg.Slack)
+		acts.Chat = chat
+		slackDeps = httpapi.NewSlackDeps(chat.c, cfg.Slack.SigningSecret.Reveal(), cfg.Slack.Users, cfg.Slack.Usergroups)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	deps := httpapi.Deps{
@@ -164,12 +170,13 @@ func Run(ctx context.Context, o Options) error {
 		deps.Sources = ing.Sources
 		deps.Recorder = ingest.New(ingest.Options{
 			Client: holder.get, Namespace: tcfg.Namespace, TaskQueue: tcfg.TaskQueue, Router: ing.Router,
-			Playbooks: ing.Playbooks, ReopenWindow: cfg.Incident.ReopenWindow,
+			Playbooks: ing.Playbooks, ReopenWindow: cfg.Incident.ReopenWindow, ReminderFraction: cfg.Slack.ReminderFraction,
 			MaxHistoryEvents: cfg.Incident.MaxHistoryEvents, Identity: identity, Logger: log.With(zap.String("component", "ingest")),
 		})
 		reader := &incidents.Reader{Client: holder.get, Namespace: tcfg.Namespace}
-		deps.Incidents, deps.Writer = reader, reader
+		deps.Incidents, deps.Writer, deps.Auditor = reader, reader, reader
 		deps.Blocklist = blocklist
+		deps.Slack = slackDeps
 	}
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
@@ -314,6 +321,7 @@ func register(w worker.Registry, acts *activities.Actions) {
 	w.RegisterWorkflowWithOptions(workflows.IncidentWorkflow, workflowOptions(workflows.IncidentWorkflowName))
 	w.RegisterWorkflowWithOptions(workflows.BlocklistWorkflow, workflowOptions(workflows.BlocklistWorkflowName))
 	w.RegisterActivityWithOptions(acts.RunAction, activity.RegisterOptions{Name: activities.ActivityRunAction})
+	w.RegisterActivityWithOptions(acts.NotifyApproval, activity.RegisterOptions{Name: activities.ActivityNotifyApproval})
 }
 
 func serverLogLevel(l *zap.Logger) zapcore.Level {

@@ -54,6 +54,8 @@ type Deps struct {
 	Incidents    IncidentReader
 	Writer       IncidentWriter
 	Blocklist    Blocklist
+	Slack        *SlackDeps
+	Auditor      Auditor
 	MaxBodyBytes int64
 	Metrics      *Metrics
 	Gatherer     prometheus.Gatherer
@@ -115,6 +117,9 @@ func NewHandler(d Deps) http.Handler {
 		mux.HandleFunc("POST /v1/incidents/{id}/approvals/{step}", h.postDecision)
 		mux.HandleFunc("POST /v1/incidents/{id}/close", h.postLifecycle(false))
 		mux.HandleFunc("POST /v1/incidents/{id}/reopen", h.postLifecycle(true))
+	}
+	if d.Slack != nil && d.Writer != nil {
+		mux.HandleFunc("POST /v1/slack/interactions", h.postSlackInteraction)
 	}
 	if d.Blocklist != nil {
 		mux.HandleFunc("GET /v1/blocklist/ip.txt", h.getBlocklist("ip"))

@@ -245,3 +245,13 @@ func (r *Reader) update(ctx context.Context, id, name string, arg, out any) erro
 	}
 	return nil
 }
+
+// Audit adds an entry to the incident's timeline (a refused attempt, say).
+// It is a signal, so it records only the entry, never a decision.
+func (r *Reader) Audit(ctx context.Context, id string, e workflows.TimelineEntry) error {
+	c := r.Client()
+	if c == nil {
+		return ErrUnavailable
+	}
+	return classify(c.SignalWorkflow(ctx, id, "", workflows.SignalAudit, e))
+}

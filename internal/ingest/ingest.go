@@ -65,6 +65,7 @@ type Options struct {
 	Router           *alerts.Router
 	Playbooks        map[string]*playbooks.Playbook
 	ReopenWindow     time.Duration
+	ReminderFraction float64
 	MaxHistoryEvents int
 	Identity         string
 	Logger           *zap.Logger
@@ -125,7 +126,7 @@ func (s *Service) signalWithStart(ctx context.Context, c client.Client, a alerts
 	in := workflows.IncidentInput{
 		ID: d.IncidentID, Title: a.Title, Severity: string(a.Severity), Source: a.Source,
 		Playbook: d.Playbook, Route: d.Route, GroupKey: d.GroupKey, MaxHistoryEvents: s.o.MaxHistoryEvents,
-		PlaybookDef: s.o.Playbooks[d.Playbook], ReopenWindow: s.o.ReopenWindow,
+		PlaybookDef: s.o.Playbooks[d.Playbook], ReopenWindow: s.o.ReopenWindow, ReminderFraction: s.o.ReminderFraction,
 	}
 	input, err := s.dc.ToPayloads(in)
 	if err != nil {

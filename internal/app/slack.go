@@ -1,0 +1,119 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/riposte-soar/riposte/activities"
+	"github.com/riposte-soar/riposte/config"
+	"github.com/riposte-soar/riposte/integrations/slack"
+)
+
+// slackChat implements activities.Chat on Slack.
+type slackChat struct {
+	c          *slack.Client
+	channel    string
+	escalation string
+	// groupsByRole mentions the user groups that hold a role.
+	groupsByRole map[string][]string
+}
+
+func newSlackChat(cfg config.SlackConfig) *slackChat {
+	s := &slackChat{
+		c:            slack.New(slack.Config{BotToken: cfg.BotToken.Reveal(), APIURL: cfg.APIURL}),
+		channel:      cfg.Channel,
+		escalation:   cfg.EscalationChannel,
+		groupsByRole: map[string][]string{},
+	}
+	if s.escalation == "" {
+		s.escalation = s.channel
+	}
+	for id, roles := range cfg.Usergroups {
+		for _, r := range roles {
+			s.groupsByRole[r] = append(s.groupsByRole[r], strings.ToUpper(id))
+		}
+	}
+	for r := range s.groupsByRole {
+		sort.Strings(s.groupsByRole[r])
+	}
+	return s
+}
+
+func message(n activities.ApprovalNotice) slack.ApprovalMessage {
+	deadline, _ := time.Parse(time.RFC3339, n.Deadline)
+	m := slack.ApprovalMessage{
+		IncidentID: n.IncidentID, IncidentTitle: n.Title, Severity: n.Severity, Phase: n.Phase, Observables: n.Observables,
+		Action: n.Action, Prompt: n.Prompt, Playbook: n.Playbook, Step: n.Step, Deadline: deadline, Required: n.Required,
+		RequestID: n.RequestID,
+	}
+	if n.Kind == activities.NoticeUpdate || n.Kind == activities.NoticeEscalate {
+		m.Decision = &slack.DecisionInfo{Status: n.Status, By: n.DecidedBy, At: time.Now().UTC(), Comment: n.Comment}
+	}
+	return m
+}
+
+// temporalError hands Slack's verdict to Temporal, which owns retries: a
+// 429 waits as long as Slack asks.
+func temporalError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *slack.Error
+	if errors.As(err, &se) {
+		if !se.Retryable {
+			return temporal.NewNonRetryableApplicationError(se.Error(), "SlackRejected", nil)
+		}
+		if se.RetryAfter > 0 {
+			return temporal.NewApplicationErrorWithOptions(se.Error(), "SlackRateLimited", temporal.ApplicationErrorOptions{NextRetryDelay: se.RetryAfter})
+		}
+	}
+	return err
+}
+
+func (s *slackChat) PostApproval(ctx context.Context, n activities.ApprovalNotice) (activities.ChatRef, error) {
+	ch, ts, err := s.c.PostApproval(ctx, s.channel, message(n))
+	return activities.ChatRef{Channel: ch, TS: ts}, temporalError(err)
+}
+
+func (s *slackChat) UpdateApproval(ctx context.Context, n activities.ApprovalNotice) error {
+	return temporalError(s.c.UpdateApproval(ctx, n.Ref.Channel, n.Ref.TS, message(n)))
+}
+
+func (s *slackChat) PostReminder(ctx context.Context, n activities.ApprovalNotice) error {
+	_, err := s.c.PostThread(ctx, n.Ref.Channel, n.Ref.TS, fmt.Sprintf(
+		"Reminder: approval *%s* on incident %s is still waiting (deadline %s).", slack.EscapeText(n.Step), slack.EscapeText(n.IncidentID), n.Deadline))
+	return temporalError(err)
+}
+
+func (s *slackChat) PostEscalation(ctx context.Context, n activities.ApprovalNotice) error {
+	var mentions []string
+	for _, role := range n.Approvers {
+		for _, g := range s.groupsByRole[role] {
+			mentions = append(mentions, "<!subteam^"+g+">")
+		}
+	}
+	if len(mentions) == 0 {
+		mentions = append(mentions, strings.Join(n.Approvers, ", "))
+	}
+	text := fmt.Sprintf("%s: approval *%s* on incident %s (%s) was not answered in time and is escalated to you. Deadline %s.",
+		strings.Join(mentions, " "), slack.EscapeText(n.Step), slack.EscapeText(n.IncidentID), slack.EscapeText(n.Title), n.Deadline)
+	if _, _, err := s.c.PostMessage(ctx, s.escalation, text); err != nil {
+		return temporalError(err)
+	}
+	_, err := s.c.PostThread(ctx, n.Ref.Channel, n.Ref.TS, "Escalated to "+strings.Join(n.Approvers, ", ")+".")
+	return temporalError(err)
+}
+
+func (s *slackChat) PostMessage(ctx context.Context, channel, text string) (activities.ChatRef, error) {
+	if channel == "" {
+		channel = s.channel
+	}
+	ch, ts, err := s.c.PostMessage(ctx, channel, text)
+	return activities.ChatRef{Channel: ch, TS: ts}, temporalError(err)
+}
