@@ -11,8 +11,14 @@ import (
 
 type fakeFirewall struct{ blocks, unblocks []Block }
 
-func (f *fakeFirewall) Block(_ context.Context, b Block) error   { f.blocks = append(f.blocks, b); return nil }
-func (f *fakeFirewall) Unblock(_ context.Context, b Block) error { f.unblocks = append(f.unblocks, b); return nil }
+func (f *fakeFirewall) Block(_ context.Context, b Block) error {
+	f.blocks = append(f.blocks, b)
+	return nil
+}
+func (f *fakeFirewall) Unblock(_ context.Context, b Block) error {
+	f.unblocks = append(f.unblocks, b)
+	return nil
+}
 
 func errType(err error) string {
 	var app *temporal.ApplicationError
