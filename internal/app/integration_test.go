@@ -34,9 +34,10 @@ func freeAddr(t *testing.T) string {
 }
 
 type running struct {
-	http  string
-	token string
-	stop  func()
+	http     string
+	temporal string
+	token    string
+	stop     func()
 }
 
 // runApp runs Riposte in-process until the test ends.
@@ -65,7 +66,7 @@ func runApp(t *testing.T, mode Mode, cfg *config.Config) *running {
 		})
 	}
 	t.Cleanup(stop)
-	r := &running{http: cfg.HTTP.Listen, token: token, stop: stop}
+	r := &running{http: cfg.HTTP.Listen, temporal: cfg.Dev.TemporalListen, token: token, stop: stop}
 	r.waitReady(t)
 	return r
 }
