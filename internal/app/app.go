@@ -183,6 +183,9 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("http.listen: %w", err)
 	}
+	if o.Mode != ModeWorker && deps.Slack != nil && cfg.Slack.AppToken.IsSet() {
+		runSocketMode(ctx, cfg.Slack, httpapi.NewInteractionHandler(deps), log.With(zap.String("component", "slack")))
+	}
 	srv := &http.Server{
 		Handler:           httpapi.NewHandler(deps),
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/slack-go/slack/slacktest"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -37,7 +38,11 @@ type fakeSlack struct {
 }
 
 func newFakeSlack(t *testing.T) *fakeSlack {
-	f := &fakeSlack{}
+	return newFakeSlackWith(t, &fakeSlack{}, nil)
+}
+
+// newFakeSlackWith adds handlers (Socket Mode) to the fake.
+func newFakeSlackWith(t *testing.T, f *fakeSlack, extra func(slacktest.Customize)) *fakeSlack {
 	reply := func(w http.ResponseWriter, form url.Values) {
 		f.seq++
 		ts := fmt.Sprintf("1700000000.%06d", f.seq)
@@ -71,6 +76,9 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 			f.mu.Unlock()
 			w.WriteHeader(200)
 		})
+		if extra != nil {
+			extra(c)
+		}
 	})
 	f.srv.Start()
 	t.Cleanup(f.srv.Stop)
@@ -258,6 +266,34 @@ func TestSlackApprovalEndToEnd(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("%d updates in history, want 1", n)
 	}
+
+	// /riposte incident ID, signed like the buttons.
+	slash := func(user, text string, at time.Time) (int, string) {
+		form := url.Values{"command": {"/riposte"}, "text": {text}, "user_id": {user}, "user_name": {"x"}, "team_id": {"T0001"},
+			"channel_id": {"C0SOC"}, "response_url": {f.respURL}, "token": {"legacy"}, "trigger_id": {"1.2.3"}}
+		body := []byte(form.Encode())
+		req, _ := http.NewRequest("POST", "http://"+r.http+"/v1/slack/commands", bytes.NewReader(body))
+		for k, vs := range slack.SignatureHeaders(signingSecret, body, at) {
+			req.Header[k] = vs
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, b := slash("U0RESPONDER", "incident "+id, time.Now()); code != 200 || !strings.Contains(b, `"ephemeral"`) ||
+		!strings.Contains(b, "sshd: authentication failed.") || !strings.Contains(b, "approval approve_block: approved") {
+		t.Fatalf("slash command: %d %s", code, b)
+	}
+	if code, _ := slash("U0RESPONDER", "incident "+id, time.Now().Add(-6*time.Minute)); code != 401 {
+		t.Fatalf("stale slash command: %d", code)
+	}
+	if _, b := slash("U0NOBODY", "incident "+id, time.Now()); strings.Contains(b, "sshd") {
+		t.Fatalf("a user without a role saw the incident: %s", b)
+	}
 }
 
 func signingSecretForge(t *testing.T, f *fakeSlack, r *running, v slack.ButtonValue) int {
@@ -328,4 +364,80 @@ func TestSlackFourEyesAndReject(t *testing.T) {
 	if strings.Contains(string(b2), "49.88.112.73") {
 		t.Fatal("rejected block reached the EDL")
 	}
+}
+
+// TestSlackSocketMode: with slack.app_token, clicks arrive over Slack's
+// Socket Mode websocket (apps.connections.open, hello, an interactive
+// envelope, an ack) and go through the same handler as the HTTP endpoint.
+func TestSlackSocketMode(t *testing.T) {
+	envelopes := make(chan []byte, 1)
+	acks := make(chan string, 4)
+	var opened sync.WaitGroup
+	opened.Add(1)
+	f := &fakeSlack{}
+	upgrader := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	var once sync.Once
+	f2 := newFakeSlackWith(t, f, func(c slacktest.Customize) {
+		c.Handle("/apps.connections.open", func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "Bearer xapp-riposte-test" {
+				http.Error(w, `{"ok":false,"error":"invalid_auth"}`, 200)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "url": strings.Replace(f.srv.GetAPIURL(), "http://", "ws://", 1) + "ws"})
+		})
+		c.Handle("/ws", func(w http.ResponseWriter, r *http.Request) {
+			conn, err := upgrader.Upgrade(w, r, nil)
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+			_ = conn.WriteJSON(map[string]any{"type": "hello", "num_connections": 1, "connection_info": map[string]any{"app_id": "A0RIPOSTE"},
+				"debug_info": map[string]any{"host": "test", "approximate_connection_time": 3600}})
+			once.Do(opened.Done)
+			go func() {
+				for {
+					var m map[string]any
+					if err := conn.ReadJSON(&m); err != nil {
+						return
+					}
+					if id, ok := m["envelope_id"].(string); ok {
+						acks <- id
+					}
+				}
+			}()
+			for env := range envelopes {
+				if err := conn.WriteMessage(websocket.TextMessage, env); err != nil {
+					return
+				}
+			}
+		})
+	})
+	cfg := slackConfig(t, f2, "ssh-brute-force")
+	cfg.Slack.AppToken = "xapp-riposte-test"
+	r := runApp(t, ModeDev, cfg)
+	opened.Wait()
+	id := postWazuh(t, r)
+	waitFor(t, "approval message", 10*time.Second, func() bool { p, _, _ := f2.snapshot(); return len(p) > 0 })
+	val, _ := json.Marshal(slack.ButtonValue{Incident: id, Step: "approve_block", Request: id + "/approve_block", Decision: slack.DecisionApprove})
+	payload, _ := json.Marshal(map[string]any{
+		"type": "block_actions", "user": map[string]any{"id": "U0RESPONDER", "username": "responder"}, "team": map[string]any{"id": "T0001"},
+		"channel": map[string]any{"id": "C0SOC"}, "message": map[string]any{"ts": "1700000000.000001"}, "response_url": f2.respURL,
+		"actions": []map[string]any{{"action_id": slack.ActionApprove, "block_id": "riposte_buttons", "type": "button", "value": string(val)}},
+	})
+	env, _ := json.Marshal(map[string]any{"envelope_id": "env-1", "type": "interactive", "accepts_response_payload": false, "payload": json.RawMessage(payload)})
+	envelopes <- env
+	select {
+	case got := <-acks:
+		if got != "env-1" {
+			t.Fatalf("ack for %q", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no ack for the envelope")
+	}
+	waitFor(t, "approved over socket mode", 10*time.Second, func() bool {
+		st := getIncident(t, r, id)
+		return len(st.Approvals) == 1 && st.Approvals[0].Status == "approved" && st.Approvals[0].Decisions[0].By == "slack:U0RESPONDER"
+	})
+	close(envelopes)
 }

@@ -120,6 +120,7 @@ func NewHandler(d Deps) http.Handler {
 	}
 	if d.Slack != nil && d.Writer != nil {
 		mux.HandleFunc("POST /v1/slack/interactions", h.postSlackInteraction)
+		mux.HandleFunc("POST /v1/slack/commands", h.postSlackCommand)
 	}
 	if d.Blocklist != nil {
 		mux.HandleFunc("GET /v1/blocklist/ip.txt", h.getBlocklist("ip"))

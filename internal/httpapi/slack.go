@@ -82,20 +82,46 @@ func (h *handler) postSlackInteraction(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	h.handleInteraction(r.Context(), in)
+	// Slack shows nothing for a 200 to block_actions; an ephemeral says why
+	// a click did not count.
+	w.WriteHeader(http.StatusOK)
+}
+
+// InteractionHandler handles verified, parsed button clicks; the HTTP
+// endpoint and Socket Mode share it.
+type InteractionHandler struct{ h *handler }
+
+// NewInteractionHandler returns the shared click handler.
+func NewInteractionHandler(d Deps) *InteractionHandler {
+	if d.Logger == nil {
+		d.Logger = zap.NewNop()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return &InteractionHandler{h: &handler{d: d}}
+}
+
+// Handle records the click through the approval Update.
+func (ih *InteractionHandler) Handle(ctx context.Context, in *slack.Interaction) {
+	ih.h.handleInteraction(ctx, in)
+}
+
+func (h *handler) handleInteraction(parent context.Context, in *slack.Interaction) {
+	s := h.d.Slack
 	// Slack gives up after 3 s; the Update is quick, but never hold the
 	// answer longer than that.
-	ctx, cancel := context.WithTimeout(r.Context(), 2500*time.Millisecond)
+	ctx, cancel := context.WithTimeout(parent, 2500*time.Millisecond)
 	defer cancel()
 	roles := s.roles(ctx, in.UserID)
 	by := "slack:" + in.UserID
-	_, err = h.d.Writer.Decide(ctx, in.Value.Incident, workflows.DecideRequest{
+	_, err := h.d.Writer.Decide(ctx, in.Value.Incident, workflows.DecideRequest{
 		Step: in.Value.Step, Decision: in.Value.Decision, By: by, Roles: roles,
 	})
 	var rej *incidents.RejectedError
 	switch {
 	case err == nil:
-		w.WriteHeader(http.StatusOK)
-		return
 	case errors.As(err, &rej) && rej.Type == incidents.ErrTypeForbidden:
 		h.ephemeral(in.ResponseURL, "You are not allowed to approve this: "+rej.Message)
 		if h.d.Auditor != nil {
@@ -108,8 +134,51 @@ func (h *handler) postSlackInteraction(w http.ResponseWriter, r *http.Request) {
 		h.d.Logger.Warn("slack decision not recorded", zap.String("incident_id", in.Value.Incident), zap.Error(err))
 		h.ephemeral(in.ResponseURL, "Riposte could not record your decision; try again or use the console.")
 	}
-	// Slack shows nothing for a 200 to block_actions; the ephemeral says why.
-	w.WriteHeader(http.StatusOK)
+}
+
+// postSlackCommand answers /riposte incident ID with the incident's state,
+// visible only to the caller. Requests are verified like interactions, and
+// the caller needs a Riposte role.
+func (h *handler) postSlackCommand(w http.ResponseWriter, r *http.Request) {
+	s := h.d.Slack
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "body too large")
+		return
+	}
+	if err := slack.VerifyRequest(r.Header, body, s.signingSecret, h.d.Now()); err != nil {
+		writeError(w, http.StatusUnauthorized, "invalid slack signature")
+		return
+	}
+	cmd, err := slack.ParseSlashCommand(body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	reply := func(text string) {
+		writeJSON(w, http.StatusOK, map[string]string{"response_type": "ephemeral", "text": text})
+	}
+	if len(s.roles(r.Context(), cmd.UserID)) == 0 {
+		reply("You have no Riposte role.")
+		return
+	}
+	if len(cmd.Args) != 2 || cmd.Args[0] != "incident" {
+		reply("Usage: /riposte incident ID")
+		return
+	}
+	st, err := h.d.Incidents.Get(r.Context(), cmd.Args[1])
+	if err != nil {
+		reply("Incident " + slack.EscapeText(cmd.Args[1]) + ": " + err.Error())
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "*%s* %s\nseverity %s · status %s · phase %s · playbook %s\nalerts %d (first %s, last %s)\n",
+		slack.EscapeText(st.ID), slack.EscapeText(st.Title), st.Severity, st.Status, st.Phase, slack.EscapeText(st.Playbook.Name),
+		st.Alerts.Count, st.Alerts.FirstSeen.UTC().Format(time.RFC3339), st.Alerts.LastSeen.UTC().Format(time.RFC3339))
+	for _, a := range st.Approvals {
+		fmt.Fprintf(&b, "approval %s: %s (%d decisions)\n", slack.EscapeText(a.Step), a.Status, len(a.Decisions))
+	}
+	reply(b.String())
 }
 
 func (h *handler) ephemeral(responseURL, text string) {
