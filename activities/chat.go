@@ -14,6 +14,7 @@ const (
 	NoticeUpdate   = "update"   // the decision, in place; buttons removed
 	NoticeReminder = "reminder" // a reminder in the request's thread
 	NoticeEscalate = "escalate" // the escalation, to the escalation channel
+	NoticeThread   = "thread"   // a timeline event in the incident's thread
 )
 
 // ChatRef identifies a posted message.
@@ -45,6 +46,8 @@ type ApprovalNotice struct {
 	Status    string   `json:"status,omitempty"`
 	DecidedBy []string `json:"decided_by,omitempty"`
 	Comment   string   `json:"comment,omitempty"`
+	// Text is the message of a thread notice.
+	Text string `json:"text,omitempty"`
 }
 
 // Chat posts approval requests and their outcomes. Slack implements it.
@@ -52,6 +55,7 @@ type Chat interface {
 	PostApproval(ctx context.Context, n ApprovalNotice) (ChatRef, error)
 	UpdateApproval(ctx context.Context, n ApprovalNotice) error
 	PostReminder(ctx context.Context, n ApprovalNotice) error
+	PostThread(ctx context.Context, ref ChatRef, text string) error
 	PostEscalation(ctx context.Context, n ApprovalNotice) error
 	// PostMessage posts a playbook's notify message; empty channel means
 	// the default channel.
@@ -78,6 +82,8 @@ func (a *Actions) NotifyApproval(ctx context.Context, n ApprovalNotice) (ChatRef
 		err = a.Chat.PostReminder(ctx, n)
 	case NoticeEscalate:
 		err = a.Chat.PostEscalation(ctx, n)
+	case NoticeThread:
+		err = a.Chat.PostThread(ctx, n.Ref, n.Text)
 	default:
 		return ChatRef{}, invalid("approval notice", "unknown kind %q", n.Kind)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/riposte-soar/riposte/activities"
 	"github.com/riposte-soar/riposte/alerts"
 	"github.com/riposte-soar/riposte/playbooks"
 )
@@ -141,6 +142,9 @@ type IncidentState struct {
 	Actions     []ActionRecord      `json:"actions"`
 	Undos       []UndoRecord        `json:"undos"`
 	Vars        map[string]any      `json:"vars"`
+	// Thread is the chat message whose thread carries the incident's
+	// timeline events (the first approval request).
+	Thread *activities.ChatRef `json:"thread,omitempty"`
 	// Trigger is the first alert, as playbook expressions see `alert`.
 	Trigger alerts.Alert `json:"trigger"`
 	// Seen maps each alert ID to its last status; it is what makes a

@@ -256,6 +256,7 @@ func (r *runner) close(ctx workflow.Context, req LifecycleRequest) (IncidentStat
 	st.Status = StatusClosed
 	st.Lifecycle.Closed = workflow.Now(ctx)
 	st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: req.By, Kind: "closed", Message: req.Reason})
+	r.threadNote(ctx, fmt.Sprintf("Incident closed by %s: %s", req.By, req.Reason))
 	return *st, st.upsertSearchAttributes(ctx)
 }
 
@@ -491,7 +492,11 @@ func (r *runner) execute(ctx workflow.Context, s playbooks.Step, req activities.
 		if req.Undo {
 			verb = "undone"
 		}
-		r.st.addTimeline(TimelineEntry{At: rec.At, Actor: "playbook", Kind: "action", Message: fmt.Sprintf("%s %s: %s", req.Name, verb, describeArgs(req.Args))})
+		msg := fmt.Sprintf("%s %s: %s", req.Name, verb, describeArgs(req.Args))
+		r.st.addTimeline(TimelineEntry{At: rec.At, Actor: "playbook", Kind: "action", Message: msg})
+		if strings.HasPrefix(req.Name, "firewall.") || req.Name == "ticket.create" || req.Name == "ticket.resolve" {
+			r.threadNote(ctx, msg)
+		}
 	case errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeNotConfigured:
 		rec.Status, rec.Error = StepNotConfigured, appErr.Message()
 		r.st.addTimeline(TimelineEntry{At: rec.At, Actor: "playbook", Kind: "not_configured", Message: appErr.Message()})
@@ -710,6 +715,9 @@ func (r *runner) postApproval(ctx workflow.Context, s playbooks.Step) workflow.F
 		err := workflow.ExecuteActivity(notifyOptions(gctx), activities.ActivityNotifyApproval, n).Get(gctx, &ref)
 		if err == nil {
 			r.approval(s.ID).Chat = &ref
+			if r.st.Thread == nil {
+				r.st.Thread = &ref
+			}
 		} else {
 			r.chatFailed(gctx, s.ID, err)
 		}
@@ -876,4 +884,18 @@ func (r *runner) env() map[string]any {
 		"steps": steps,
 		"vars":  vars,
 	}
+}
+
+// threadNote posts a timeline event to the incident's chat thread, when
+// there is one; it never waits.
+func (r *runner) threadNote(ctx workflow.Context, text string) {
+	if r.st.Thread == nil {
+		return
+	}
+	n := activities.ApprovalNotice{Kind: activities.NoticeThread, Ref: *r.st.Thread, IncidentID: r.st.ID, Text: text}
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		if err := workflow.ExecuteActivity(notifyOptions(gctx), activities.ActivityNotifyApproval, n).Get(gctx, nil); err != nil {
+			r.chatFailed(gctx, "thread", err)
+		}
+	})
 }

@@ -117,3 +117,8 @@ func (s *slackChat) PostMessage(ctx context.Context, channel, text string) (acti
 	ch, ts, err := s.c.PostMessage(ctx, channel, text)
 	return activities.ChatRef{Channel: ch, TS: ts}, temporalError(err)
 }
+
+func (s *slackChat) PostThread(ctx context.Context, ref activities.ChatRef, text string) error {
+	_, err := s.c.PostThread(ctx, ref.Channel, ref.TS, slack.EscapeText(text))
+	return temporalError(err)
+}

@@ -235,6 +235,18 @@ func TestSlackApprovalEndToEnd(t *testing.T) {
 		t.Fatalf("updated message still has buttons or lacks the decider: %s", last.Get("blocks"))
 	}
 
+	// Timeline events go to the request's thread.
+	waitFor(t, "block in the thread", 10*time.Second, func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for _, m := range f.threads {
+			if m.Get("thread_ts") == posts[0].Get("ts") || strings.Contains(m.Get("text"), "firewall.block_ip done: ip=49.88.112.73") {
+				return strings.Contains(m.Get("text"), "firewall.block_ip done")
+			}
+		}
+		return false
+	})
+
 	st := getIncident(t, r, id)
 	if len(st.Approvals) != 1 || len(st.Approvals[0].Decisions) != 1 || st.Approvals[0].Decisions[0].By != "slack:U0RESPONDER" {
 		t.Fatalf("decisions %+v", st.Approvals)
