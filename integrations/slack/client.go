@@ -94,6 +94,9 @@ func (c *Client) PostApproval(ctx context.Context, channel string, m ApprovalMes
 		slackapi.MsgOptionText(FallbackText(m), false),
 		slackapi.MsgOptionDisableLinkUnfurl(),
 		slackapi.MsgOptionDisableMediaUnfurl(),
+		// The request ID rides along as message metadata, so a retried post
+		// can find the message a lost answer left behind.
+		slackapi.MsgOptionMetadata(slackapi.SlackMetadata{EventType: approvalEventType, EventPayload: map[string]any{"request_id": m.RequestID}}),
 	)
 	if err != nil {
 		return "", "", c.wrap("chat.postMessage", err)
@@ -211,4 +214,23 @@ func (c *Client) PostEphemeral(ctx context.Context, responseURL, text string) er
 		return &Error{Op: op2, Err: fmt.Errorf("unexpected status: %s", resp.Status)}
 	}
 	return nil
+}
+
+const approvalEventType = "riposte_approval"
+
+// FindApproval looks among the channel's recent messages for the approval
+// request with requestID, so that a retried post does not post it twice.
+func (c *Client) FindApproval(ctx context.Context, channel, requestID string) (channelID, ts string, found bool, err error) {
+	resp, err := c.api.GetConversationHistoryContext(ctx, &slackapi.GetConversationHistoryParameters{
+		ChannelID: channel, Limit: 100, IncludeAllMetadata: true,
+	})
+	if err != nil {
+		return "", "", false, c.wrap("conversations.history", err)
+	}
+	for _, m := range resp.Messages {
+		if m.Metadata.EventType == approvalEventType && m.Metadata.EventPayload["request_id"] == requestID {
+			return channel, m.Timestamp, true, nil
+		}
+	}
+	return "", "", false, nil
 }

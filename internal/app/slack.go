@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/riposte-soar/riposte/activities"
@@ -77,6 +78,12 @@ func temporalError(err error) error {
 }
 
 func (s *slackChat) PostApproval(ctx context.Context, n activities.ApprovalNotice) (activities.ChatRef, error) {
+	// A retry may follow a post whose answer was lost: look first.
+	if activity.IsActivity(ctx) && activity.GetInfo(ctx).Attempt > 1 {
+		if ch, ts, found, err := s.c.FindApproval(ctx, s.channel, n.RequestID); err == nil && found {
+			return activities.ChatRef{Channel: ch, TS: ts}, nil
+		}
+	}
 	ch, ts, err := s.c.PostApproval(ctx, s.channel, message(n))
 	return activities.ChatRef{Channel: ch, TS: ts}, temporalError(err)
 }

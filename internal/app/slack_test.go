@@ -67,6 +67,10 @@ func newFakeSlackWith(t *testing.T, f *fakeSlack, extra func(slacktest.Customize
 		}
 	}
 	f.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
+		// The first handler for a path wins: extras go first.
+		if extra != nil {
+			extra(c)
+		}
 		c.Handle("/chat.postMessage", record(&f.posts))
 		c.Handle("/chat.update", record(&f.updates))
 		c.Handle("/response", func(w http.ResponseWriter, r *http.Request) {
@@ -76,9 +80,6 @@ func newFakeSlackWith(t *testing.T, f *fakeSlack, extra func(slacktest.Customize
 			f.mu.Unlock()
 			w.WriteHeader(200)
 		})
-		if extra != nil {
-			extra(c)
-		}
 	})
 	f.srv.Start()
 	t.Cleanup(f.srv.Stop)
@@ -452,4 +453,61 @@ func TestSlackSocketMode(t *testing.T) {
 		return len(st.Approvals) == 1 && st.Approvals[0].Status == "approved" && st.Approvals[0].Decisions[0].By == "slack:U0RESPONDER"
 	})
 	close(envelopes)
+}
+
+// TestSlackPostIsNotDuplicatedOnRetry: Slack stores the approval request
+// but the answer is lost (a 500 after the write); Temporal retries the
+// activity, which finds the message by its metadata instead of posting it
+// again.
+func TestSlackPostIsNotDuplicatedOnRetry(t *testing.T) {
+	var (
+		mu      sync.Mutex
+		stored  []url.Values
+		history int
+	)
+	f := newFakeSlackWith(t, &fakeSlack{}, func(c slacktest.Customize) {
+		c.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			form, _ := url.ParseQuery(string(b))
+			mu.Lock()
+			defer mu.Unlock()
+			if form.Get("thread_ts") != "" {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(`{"ok":true,"channel":"C0SOC","ts":"1700000001.000001"}`))
+				return
+			}
+			stored = append(stored, form)
+			if len(stored) == 1 {
+				http.Error(w, "upstream timeout", http.StatusInternalServerError) // written, but the answer is lost
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"ok":true,"channel":"C0SOC","ts":"1700000000.000099"}`))
+		})
+		c.Handle("/conversations.history", func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			defer mu.Unlock()
+			history++
+			var msgs []map[string]any
+			for i, m := range stored {
+				var meta map[string]any
+				_ = json.Unmarshal([]byte(m.Get("metadata")), &meta)
+				msgs = append(msgs, map[string]any{"type": "message", "ts": fmt.Sprintf("1700000000.%06d", i+1), "text": m.Get("text"), "metadata": meta})
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "messages": msgs, "has_more": false})
+		})
+	})
+	r := runApp(t, ModeDev, slackConfig(t, f, "ssh-brute-force"))
+	id := postWazuh(t, r)
+	waitFor(t, "the retried post finds the stored message", 30*time.Second, func() bool {
+		st := getIncident(t, r, id)
+		return len(st.Approvals) == 1 && st.Approvals[0].Chat != nil
+	})
+	st := getIncident(t, r, id)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(stored) != 1 || history == 0 || st.Approvals[0].Chat.TS != "1700000000.000001" {
+		t.Fatalf("%d approval posts (want 1), %d history lookups, chat %+v", len(stored), history, st.Approvals[0].Chat)
+	}
 }
