@@ -15,6 +15,7 @@ const (
 	NoticeReminder = "reminder" // a reminder in the request's thread
 	NoticeEscalate = "escalate" // the escalation, to the escalation channel
 	NoticeThread   = "thread"   // a timeline event in the incident's thread
+	NoticeChannel  = "channel"  // open the incident's own channel and post a summary
 )
 
 // ChatRef identifies a posted message.
@@ -56,6 +57,9 @@ type Chat interface {
 	UpdateApproval(ctx context.Context, n ApprovalNotice) error
 	PostReminder(ctx context.Context, n ApprovalNotice) error
 	PostThread(ctx context.Context, ref ChatRef, text string) error
+	// OpenIncidentChannel creates (or finds) the incident's channel,
+	// invites the on-call responders and posts the summary in n.Text.
+	OpenIncidentChannel(ctx context.Context, n ApprovalNotice) (ChatRef, error)
 	PostEscalation(ctx context.Context, n ApprovalNotice) error
 	// PostMessage posts a playbook's notify message; empty channel means
 	// the default channel.
@@ -84,6 +88,12 @@ func (a *Actions) NotifyApproval(ctx context.Context, n ApprovalNotice) (ChatRef
 		err = a.Chat.PostEscalation(ctx, n)
 	case NoticeThread:
 		err = a.Chat.PostThread(ctx, n.Ref, n.Text)
+	case NoticeChannel:
+		ref, err := a.Chat.OpenIncidentChannel(ctx, n)
+		if err != nil {
+			return ChatRef{}, fmt.Errorf("open channel for %s: %w", n.IncidentID, err)
+		}
+		return ref, nil
 	default:
 		return ChatRef{}, invalid("approval notice", "unknown kind %q", n.Kind)
 	}

@@ -45,6 +45,9 @@ type SlackConfig struct {
 	Users map[string][]string `mapstructure:"users"`
 	// Usergroups maps Slack user-group IDs to Riposte roles.
 	Usergroups map[string][]string `mapstructure:"usergroups"`
+	// IncidentChannels opens a channel per incident (named after its ID),
+	// invites the responders and posts a summary; approvals go there.
+	IncidentChannels bool `mapstructure:"incident_channels"`
 	// ReminderFraction of an approval's timeout after which a reminder is
 	// posted in its thread (0 turns reminders off).
 	ReminderFraction float64 `mapstructure:"reminder_fraction"`

@@ -39,6 +39,7 @@ func TestKeyPaths(t *testing.T) {
 		"slack.channel",
 		"slack.compliance_channel",
 		"slack.escalation_channel",
+		"slack.incident_channels",
 		"slack.reminder_fraction",
 		"slack.signing_secret",
 		"slack.usergroups",

@@ -61,6 +61,8 @@ type IncidentInput struct {
 	// ReopenWindow is how long a closed incident can be reopened before
 	// its workflow completes.
 	ReopenWindow time.Duration `json:"reopen_window,omitempty"`
+	// IncidentChannel opens a chat channel for the incident.
+	IncidentChannel bool `json:"incident_channel,omitempty"`
 	// ReminderFraction of an approval's timeout posts a reminder in chat.
 	ReminderFraction float64 `json:"reminder_fraction,omitempty"`
 	// State is set only when continuing as new.
@@ -142,6 +144,8 @@ type IncidentState struct {
 	Actions     []ActionRecord      `json:"actions"`
 	Undos       []UndoRecord        `json:"undos"`
 	Vars        map[string]any      `json:"vars"`
+	// Channel is the incident's own chat channel, when one was opened.
+	Channel *activities.ChatRef `json:"channel,omitempty"`
 	// Thread is the chat message whose thread carries the incident's
 	// timeline events (the first approval request).
 	Thread *activities.ChatRef `json:"thread,omitempty"`
@@ -198,7 +202,7 @@ func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (IncidentState, er
 	if st.Vars == nil {
 		st.Vars = map[string]any{}
 	}
-	r := &runner{st: &st, pb: in.PlaybookDef, reminderFraction: in.ReminderFraction}
+	r := &runner{st: &st, pb: in.PlaybookDef, reminderFraction: in.ReminderFraction, incidentChannel: in.IncidentChannel}
 	if err := r.registerHandlers(ctx); err != nil {
 		return st, err
 	}

@@ -123,6 +123,9 @@ type runner struct {
 	// reminderFraction of an approval's timeout posts a reminder.
 	reminderFraction       float64
 	chatNotConfiguredNoted bool
+	incidentChannel        bool
+	// channelReady is set once the incident channel is open (or failed).
+	channelReady workflow.Future
 }
 
 var closeRoles = []string{"admin", "responder"}
@@ -289,6 +292,9 @@ func (r *runner) run(ctx workflow.Context) {
 	st.Playbook.Status = "running"
 	st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: "riposte", Kind: "playbook",
 		Message: fmt.Sprintf("playbook %s %s started", r.pb.Name, r.pb.Version)})
+	if r.incidentChannel && st.Channel == nil {
+		r.openChannel(ctx)
+	}
 	for _, phase := range playbooks.PhaseOrder {
 		steps := r.pb.Phases[phase]
 		if len(steps) == 0 {
@@ -706,11 +712,43 @@ func (r *runner) proposedAction(s playbooks.Step) string {
 	return ""
 }
 
+// openChannel opens the incident's channel in the background; approval
+// requests wait for it so that they land there.
+func (r *runner) openChannel(ctx workflow.Context) {
+	f, set := workflow.NewFuture(ctx)
+	r.channelReady = f
+	st := r.st
+	obs := make([]string, 0, len(st.Observables))
+	for _, o := range st.Observables {
+		obs = append(obs, string(o.Type)+" "+o.Value)
+	}
+	n := activities.ApprovalNotice{Kind: activities.NoticeChannel, IncidentID: st.ID, Title: st.Title, Severity: st.Severity,
+		Playbook: st.Playbook.Name, Text: fmt.Sprintf("Incident %s: %s\nseverity %s, playbook %s, %d alerts\nobservables: %s",
+			st.ID, st.Title, st.Severity, st.Playbook.Name, st.Alerts.Count, strings.Join(obs, ", "))}
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		var ref activities.ChatRef
+		err := workflow.ExecuteActivity(notifyOptions(gctx), activities.ActivityNotifyApproval, n).Get(gctx, &ref)
+		if err == nil {
+			st.Channel = &ref
+			st.addTimeline(TimelineEntry{At: workflow.Now(gctx), Actor: "riposte", Kind: "channel", Message: "incident channel opened: " + ref.Channel})
+		} else {
+			r.chatFailed(gctx, "channel", err)
+		}
+		set.Set(nil, nil)
+	})
+}
+
 // postApproval posts the request in the background and records where.
 func (r *runner) postApproval(ctx workflow.Context, s playbooks.Step) workflow.Future {
 	f, set := workflow.NewFuture(ctx)
-	n := r.notice(s, activities.NoticePost)
 	workflow.Go(ctx, func(gctx workflow.Context) {
+		if r.channelReady != nil {
+			_ = r.channelReady.Get(gctx, nil)
+		}
+		n := r.notice(s, activities.NoticePost)
+		if r.st.Channel != nil {
+			n.Ref = activities.ChatRef{Channel: r.st.Channel.Channel}
+		}
 		var ref activities.ChatRef
 		err := workflow.ExecuteActivity(notifyOptions(gctx), activities.ActivityNotifyApproval, n).Get(gctx, &ref)
 		if err == nil {

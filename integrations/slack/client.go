@@ -234,3 +234,48 @@ func (c *Client) FindApproval(ctx context.Context, channel, requestID string) (c
 	}
 	return "", "", false, nil
 }
+
+// OpenChannel creates the public channel name, or finds it when a
+// previous attempt already created it, and invites users (already-present
+// members are fine).
+func (c *Client) OpenChannel(ctx context.Context, name string, users []string) (channelID string, err error) {
+	ch, err := c.api.CreateConversationContext(ctx, slackapi.CreateConversationParams{ChannelName: name})
+	switch {
+	case err == nil:
+		channelID = ch.ID
+	case strings.Contains(err.Error(), "name_taken"):
+		channelID, err = c.findChannel(ctx, name)
+		if err != nil {
+			return "", err
+		}
+	default:
+		return "", c.wrap("conversations.create", err)
+	}
+	if len(users) > 0 {
+		if _, err := c.api.InviteUsersToConversationContext(ctx, channelID, users...); err != nil && !strings.Contains(err.Error(), "already_in_channel") {
+			return channelID, c.wrap("conversations.invite", err)
+		}
+	}
+	return channelID, nil
+}
+
+func (c *Client) findChannel(ctx context.Context, name string) (string, error) {
+	cursor := ""
+	for {
+		chans, next, err := c.api.GetConversationsContext(ctx, &slackapi.GetConversationsParameters{
+			Cursor: cursor, ExcludeArchived: true, Limit: 200, Types: []string{"public_channel"},
+		})
+		if err != nil {
+			return "", c.wrap("conversations.list", err)
+		}
+		for _, ch := range chans {
+			if ch.Name == name {
+				return ch.ID, nil
+			}
+		}
+		if next == "" {
+			return "", &Error{Op: "conversations.list", Err: fmt.Errorf("channel %q is taken but not found", name)}
+		}
+		cursor = next
+	}
+}

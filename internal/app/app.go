@@ -171,6 +171,7 @@ func Run(ctx context.Context, o Options) error {
 		deps.Recorder = ingest.New(ingest.Options{
 			Client: holder.get, Namespace: tcfg.Namespace, TaskQueue: tcfg.TaskQueue, Router: ing.Router,
 			Playbooks: ing.Playbooks, ReopenWindow: cfg.Incident.ReopenWindow, ReminderFraction: cfg.Slack.ReminderFraction,
+			IncidentChannels: cfg.Slack.BotToken.IsSet() && cfg.Slack.IncidentChannels,
 			MaxHistoryEvents: cfg.Incident.MaxHistoryEvents, Identity: identity, Logger: log.With(zap.String("component", "ingest")),
 		})
 		reader := &incidents.Reader{Client: holder.get, Namespace: tcfg.Namespace}

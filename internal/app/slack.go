@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -21,6 +22,10 @@ type slackChat struct {
 	c          *slack.Client
 	channel    string
 	escalation string
+	// responders are invited to incident channels: slack.users with the
+	// responder role, and the members of user groups that hold it.
+	responders []string
+	groups     map[string][]string
 	// groupsByRole mentions the user groups that hold a role.
 	groupsByRole map[string][]string
 }
@@ -35,6 +40,13 @@ func newSlackChat(cfg config.SlackConfig) *slackChat {
 	if s.escalation == "" {
 		s.escalation = s.channel
 	}
+	for id, roles := range cfg.Users {
+		if slices.Contains(roles, "responder") {
+			s.responders = append(s.responders, strings.ToUpper(id))
+		}
+	}
+	sort.Strings(s.responders)
+	s.groups = cfg.Usergroups
 	for id, roles := range cfg.Usergroups {
 		for _, r := range roles {
 			s.groupsByRole[r] = append(s.groupsByRole[r], strings.ToUpper(id))
@@ -84,7 +96,11 @@ func (s *slackChat) PostApproval(ctx context.Context, n activities.ApprovalNotic
 			return activities.ChatRef{Channel: ch, TS: ts}, nil
 		}
 	}
-	ch, ts, err := s.c.PostApproval(ctx, s.channel, message(n))
+	channel := s.channel
+	if n.Ref.Channel != "" {
+		channel = n.Ref.Channel // the incident's own channel
+	}
+	ch, ts, err := s.c.PostApproval(ctx, channel, message(n))
 	return activities.ChatRef{Channel: ch, TS: ts}, temporalError(err)
 }
 
@@ -128,4 +144,31 @@ func (s *slackChat) PostMessage(ctx context.Context, channel, text string) (acti
 func (s *slackChat) PostThread(ctx context.Context, ref activities.ChatRef, text string) error {
 	_, err := s.c.PostThread(ctx, ref.Channel, ref.TS, slack.EscapeText(text))
 	return temporalError(err)
+}
+
+func (s *slackChat) OpenIncidentChannel(ctx context.Context, n activities.ApprovalNotice) (activities.ChatRef, error) {
+	users := slices.Clone(s.responders)
+	for id, roles := range s.groups {
+		if !slices.Contains(roles, "responder") {
+			continue
+		}
+		members, err := s.c.UserGroupMembers(ctx, strings.ToUpper(id))
+		if err != nil {
+			return activities.ChatRef{}, temporalError(err)
+		}
+		users = append(users, members...)
+	}
+	slices.Sort(users)
+	users = slices.Compact(users)
+	// Slack channel names: lower case, at most 80 characters.
+	name := strings.ToLower(n.IncidentID)
+	if len(name) > 80 {
+		name = name[:80]
+	}
+	id, err := s.c.OpenChannel(ctx, name, users)
+	if err != nil {
+		return activities.ChatRef{}, temporalError(err)
+	}
+	_, ts, err := s.c.PostMessage(ctx, id, slack.EscapeText(n.Text))
+	return activities.ChatRef{Channel: id, TS: ts}, temporalError(err)
 }

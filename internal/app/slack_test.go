@@ -511,3 +511,54 @@ func TestSlackPostIsNotDuplicatedOnRetry(t *testing.T) {
 		t.Fatalf("%d approval posts (want 1), %d history lookups, chat %+v", len(stored), history, st.Approvals[0].Chat)
 	}
 }
+
+// TestSlackIncidentChannel: with slack.incident_channels, the incident gets
+// its own channel with the responders invited and a summary, and its
+// approval request is posted there.
+func TestSlackIncidentChannel(t *testing.T) {
+	var (
+		mu      sync.Mutex
+		created []url.Values
+		invited []url.Values
+	)
+	rec := func(list *[]url.Values, reply string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			form, _ := url.ParseQuery(string(b))
+			mu.Lock()
+			*list = append(*list, form)
+			mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(reply))
+		}
+	}
+	f := newFakeSlackWith(t, &fakeSlack{}, func(c slacktest.Customize) {
+		c.Handle("/conversations.create", rec(&created, `{"ok":true,"channel":{"id":"C0INCIDENT","name":"inc"}}`))
+		c.Handle("/conversations.invite", rec(&invited, `{"ok":true,"channel":{"id":"C0INCIDENT"}}`))
+	})
+	cfg := slackConfig(t, f, "ssh-brute-force")
+	cfg.Slack.IncidentChannels = true
+	r := runApp(t, ModeDev, cfg)
+	id := postWazuh(t, r)
+	waitFor(t, "approval request in the incident channel", 10*time.Second, func() bool {
+		st := getIncident(t, r, id)
+		return len(st.Approvals) == 1 && st.Approvals[0].Chat != nil
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(created) != 1 || created[0].Get("name") != id {
+		t.Fatalf("conversations.create %v, want one named %s", created, id)
+	}
+	if len(invited) != 1 || !strings.Contains(invited[0].Get("users"), "U0RESPONDER") || strings.Contains(invited[0].Get("users"), "U0INGEST") {
+		t.Fatalf("conversations.invite %v, want the responders only", invited)
+	}
+	posts, _, _ := f.snapshot()
+	var summary, request bool
+	for _, p := range posts {
+		summary = summary || (p.Get("channel") == "C0INCIDENT" && strings.Contains(p.Get("text"), "Incident "+id))
+		request = request || (p.Get("channel") == "C0INCIDENT" && strings.Contains(p.Get("blocks"), "riposte_approve"))
+	}
+	if !summary || !request {
+		t.Fatalf("summary %v, request in the channel %v: %v", summary, request, posts)
+	}
+}

@@ -66,6 +66,7 @@ type Options struct {
 	Playbooks        map[string]*playbooks.Playbook
 	ReopenWindow     time.Duration
 	ReminderFraction float64
+	IncidentChannels bool
 	MaxHistoryEvents int
 	Identity         string
 	Logger           *zap.Logger
@@ -127,6 +128,7 @@ func (s *Service) signalWithStart(ctx context.Context, c client.Client, a alerts
 		ID: d.IncidentID, Title: a.Title, Severity: string(a.Severity), Source: a.Source,
 		Playbook: d.Playbook, Route: d.Route, GroupKey: d.GroupKey, MaxHistoryEvents: s.o.MaxHistoryEvents,
 		PlaybookDef: s.o.Playbooks[d.Playbook], ReopenWindow: s.o.ReopenWindow, ReminderFraction: s.o.ReminderFraction,
+		IncidentChannel: s.o.IncidentChannels,
 	}
 	input, err := s.dc.ToPayloads(in)
 	if err != nil {
