@@ -113,4 +113,21 @@ func TestAlertSendAndIncidentCLI(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "404") {
 		t.Fatalf("show unknown: %d %q", code, stderr)
 	}
+	// The generic-triage playbook asks for no approval: the workflow refuses.
+	_, stderr, code = runRiposte(t, dir, env, "incident", "approve", id, "nosuch")
+	if code != 1 || !strings.Contains(stderr, "409") || !strings.Contains(stderr, `step \"nosuch\" has no approval`) && !strings.Contains(stderr, `step "nosuch" has no approval`) {
+		t.Fatalf("approve a step without approval: %d %q", code, stderr)
+	}
+	stdout, stderr, code = runRiposte(t, dir, env, "incident", "close", id, "--reason", "test done")
+	if code != 0 || strings.TrimSpace(stdout) != id+": closed" {
+		t.Fatalf("close: %d %q %q", code, stdout, stderr)
+	}
+	_, stderr, code = runRiposte(t, dir, env, "incident", "close", id, "--reason", "again")
+	if code != 1 || !strings.Contains(stderr, "409") {
+		t.Fatalf("close twice: %d %q", code, stderr)
+	}
+	stdout, _, code = runRiposte(t, dir, env, "incident", "reopen", id, "--reason", "came back")
+	if code != 0 || strings.TrimSpace(stdout) != id+": open" {
+		t.Fatalf("reopen: %d %q", code, stdout)
+	}
 }
