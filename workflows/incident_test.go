@@ -3,7 +3,6 @@ package workflows_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -21,6 +20,7 @@ import (
 	"github.com/riposte-soar/riposte/activities"
 	"github.com/riposte-soar/riposte/alerts"
 	"github.com/riposte-soar/riposte/internal/devserver"
+	"github.com/riposte-soar/riposte/internal/freeport"
 	"github.com/riposte-soar/riposte/internal/tclient"
 	"github.com/riposte-soar/riposte/playbooks"
 	"github.com/riposte-soar/riposte/workflows"
@@ -126,12 +126,10 @@ func TestReplayHistories(t *testing.T) {
 // "record" for the test.
 func startDev(t *testing.T) client.Client {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeport.Addr("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
 	srv, err := devserver.Start(context.Background(), devserver.Options{FrontendAddr: addr, Namespace: "default", SearchAttributes: workflows.SearchAttributes()})
 	if err != nil {
 		t.Fatal(err)

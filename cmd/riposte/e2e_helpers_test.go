@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/riposte-soar/riposte/internal/freeport"
 )
 
 // binPath is the riposte binary built once for the end-to-end tests.
@@ -189,12 +190,12 @@ func waitReady(t *testing.T, p *proc, httpAddr string, timeout time.Duration) ti
 
 func freePort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	// Below the ephemeral range: see internal/freeport.
+	addr, err := freeport.Addr("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addr
 }
 
 // testLogWriter sends the child's log lines to the test log, visible with -v

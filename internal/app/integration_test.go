@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"path/filepath"
 	"sync"
@@ -20,17 +19,18 @@ import (
 	"github.com/riposte-soar/riposte/config"
 	"github.com/riposte-soar/riposte/internal/auth"
 	"github.com/riposte-soar/riposte/internal/devserver"
+	"github.com/riposte-soar/riposte/internal/freeport"
 	"github.com/riposte-soar/riposte/workflows"
 )
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	// Below the ephemeral range: see internal/freeport.
+	addr, err := freeport.Addr("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addr
 }
 
 type running struct {
@@ -38,6 +38,9 @@ type running struct {
 	temporal string
 	token    string
 	stop     func()
+	// finished closes when Run returns; a start-up failure ends the wait
+	// for readiness at once.
+	finished chan struct{}
 }
 
 // runApp runs Riposte in-process until the test ends.
@@ -56,17 +59,23 @@ func runApp(t *testing.T, mode Mode, cfg *config.Config) *running {
 	done := make(chan error, 1)
 	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
 	go func() { done <- Run(ctx, Options{Mode: mode, Config: cfg, Logger: log}) }()
-	var once sync.Once
+	var (
+		once   sync.Once
+		runErr error
+	)
+	finished := make(chan struct{})
+	go func() { runErr = <-done; close(finished) }()
 	stop := func() {
 		once.Do(func() {
 			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("run: %v", err)
+			<-finished
+			if runErr != nil {
+				t.Errorf("run: %v", runErr)
 			}
 		})
 	}
 	t.Cleanup(stop)
-	r := &running{http: cfg.HTTP.Listen, temporal: cfg.Dev.TemporalListen, token: token, stop: stop}
+	r := &running{http: cfg.HTTP.Listen, temporal: cfg.Dev.TemporalListen, token: token, stop: stop, finished: finished}
 	r.waitReady(t)
 	return r
 }
@@ -75,6 +84,12 @@ func (r *running) waitReady(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
+		select {
+		case <-r.finished:
+			r.stop()
+			t.Fatal("riposte stopped before it was ready")
+		default:
+		}
 		resp, err := http.Get("http://" + r.http + "/readyz")
 		if err == nil {
 			resp.Body.Close()

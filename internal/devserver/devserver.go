@@ -30,6 +30,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/riposte-soar/riposte/internal/freeport"
 	"github.com/riposte-soar/riposte/internal/tclient"
 )
 
@@ -228,12 +229,11 @@ func prepareDatabase(opts Options) (sqlConf *tconfig.SQL, created bool, err erro
 
 func serverConfig(host string, port int, sqlConf *tconfig.SQL) (*tconfig.Config, error) {
 	freePort := func() (int, error) {
-		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		p, err := freeport.Pick(host)
 		if err != nil {
-			return 0, fmt.Errorf("devserver: find a free port: %w", err)
+			return 0, fmt.Errorf("devserver: %w", err)
 		}
-		defer l.Close()
-		return l.Addr().(*net.TCPAddr).Port, nil
+		return p, nil
 	}
 	ports := make([]int, 4)
 	for i := range ports {
