@@ -155,19 +155,7 @@ func aObj(v any) (map[string]any, bool) {
 
 // aStr is a scalar as text: strings as they are, numbers as written,
 // booleans as true/false; arrays, objects and null give "".
-func aStr(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case json.Number:
-		return string(x)
-	case bool:
-		return strconv.FormatBool(x)
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	}
-	return ""
-}
+func aStr(v any) string { return bString(v) }
 
 // aGetStr is aStr(aGet(v, path)) trimmed.
 func aGetStr(v any, path string) string {
