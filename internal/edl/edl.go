@@ -7,8 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -68,17 +66,4 @@ func (b *Blocklist) Entries(ctx context.Context) ([]workflows.BlockEntry, error)
 		return nil, fmt.Errorf("decode blocklist: %w", err)
 	}
 	return out, nil
-}
-
-// WriteText writes the entries of one type, one per line, sorted.
-func WriteText(w io.Writer, entries []workflows.BlockEntry, typ string) error {
-	var b strings.Builder
-	for _, e := range entries {
-		if e.Type == typ {
-			b.WriteString(e.Value)
-			b.WriteByte('\n')
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
