@@ -19,6 +19,7 @@ import (
 
 	"github.com/riposte-soar/riposte/activities"
 	"github.com/riposte-soar/riposte/alerts"
+	"github.com/riposte-soar/riposte/compliance"
 	"github.com/riposte-soar/riposte/internal/devserver"
 	"github.com/riposte-soar/riposte/internal/freeport"
 	"github.com/riposte-soar/riposte/internal/tclient"
@@ -105,6 +106,7 @@ func TestReplayHistories(t *testing.T) {
 		recordIncidentHistory(t)
 		recordPlaybookHistories(t)
 		recordBlocklistHistory(t)
+		recordDeadlineHistory(t)
 	}
 	files, err := filepath.Glob("testdata/*.json")
 	if err != nil || len(files) < 2 {
@@ -115,6 +117,7 @@ func TestReplayHistories(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflowWithOptions(workflows.IncidentWorkflow, workflowOpts())
 			r.RegisterWorkflowWithOptions(workflows.BlocklistWorkflow, workflow.RegisterOptions{Name: workflows.BlocklistWorkflowName})
+			r.RegisterWorkflowWithOptions(workflows.DeadlineWorkflow, workflow.RegisterOptions{Name: workflows.DeadlineWorkflowName})
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}
@@ -143,6 +146,7 @@ func startDev(t *testing.T) client.Client {
 	w := worker.New(c, "record", worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.IncidentWorkflow, workflowOpts())
 	w.RegisterWorkflowWithOptions(workflows.BlocklistWorkflow, workflow.RegisterOptions{Name: workflows.BlocklistWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.DeadlineWorkflow, workflow.RegisterOptions{Name: workflows.DeadlineWorkflowName})
 	acts := &activities.Actions{Firewall: nopFirewall{}}
 	w.RegisterActivityWithOptions(acts.RunAction, activity.RegisterOptions{Name: activities.ActivityRunAction})
 	w.RegisterActivityWithOptions(acts.NotifyApproval, activity.RegisterOptions{Name: activities.ActivityNotifyApproval})
@@ -399,4 +403,44 @@ func recordBlocklistHistory(t *testing.T) {
 		t.Fatalf("blocklist after expiry: %+v %v", list, err)
 	}
 	writeHistory(t, c, opts.ID, "", "testdata/blocklist.json")
+}
+
+// recordDeadlineHistory records a GDPR Art. 33 obligation: a refused
+// submission (no compliance role), an event, then the submission.
+func recordDeadlineHistory(t *testing.T) {
+	c := startDev(t)
+	ctx := context.Background()
+	cat, err := compliance.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage, ok := cat.Stage("gdpr-art33-initial")
+	if !ok {
+		t.Fatal("no gdpr-art33-initial in the catalogue")
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	id := "dl-record-gdpr"
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: "record"}, workflows.DeadlineWorkflowName,
+		workflows.DeadlineInput{ID: id, IncidentID: "inc-record", Stage: stage, CatalogueVersion: cat.Version,
+			Events: compliance.Events{"aware": now.Add(-time.Hour)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	update := func(name string, arg any) error {
+		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: name, WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{arg}})
+		if err == nil {
+			err = h.Get(ctx, nil)
+		}
+		return err
+	}
+	if err := update(workflows.UpdateSubmit, workflows.SubmitRequest{SubmittedAt: now, Reference: "SA-1", SubmittedBy: "bob", Roles: []string{"responder"}}); err == nil {
+		t.Fatal("a submission without the compliance role was accepted")
+	}
+	if err := update(workflows.UpdateSubmit, workflows.SubmitRequest{SubmittedAt: now, Reference: "SA-2026-0042", SubmittedBy: "dpo", Roles: []string{"compliance"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Get(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	writeHistory(t, c, id, run.GetRunID(), "testdata/deadline_gdpr.json")
 }

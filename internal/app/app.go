@@ -324,6 +324,7 @@ func tryConnect(ctx context.Context, mode Mode, opts client.Options, tcfg config
 func register(w worker.Registry, acts *activities.Actions) {
 	w.RegisterWorkflowWithOptions(workflows.IncidentWorkflow, workflowOptions(workflows.IncidentWorkflowName))
 	w.RegisterWorkflowWithOptions(workflows.BlocklistWorkflow, workflowOptions(workflows.BlocklistWorkflowName))
+	w.RegisterWorkflowWithOptions(workflows.DeadlineWorkflow, workflowOptions(workflows.DeadlineWorkflowName))
 	w.RegisterActivityWithOptions(acts.RunAction, activity.RegisterOptions{Name: activities.ActivityRunAction})
 	w.RegisterActivityWithOptions(acts.NotifyApproval, activity.RegisterOptions{Name: activities.ActivityNotifyApproval})
 }
