@@ -24,8 +24,10 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/riposte-soar/riposte/activities"
+	"github.com/riposte-soar/riposte/compliance"
 	"github.com/riposte-soar/riposte/config"
 	"github.com/riposte-soar/riposte/internal/auth"
+	"github.com/riposte-soar/riposte/internal/deadlines"
 	"github.com/riposte-soar/riposte/internal/devserver"
 	"github.com/riposte-soar/riposte/internal/edl"
 	"github.com/riposte-soar/riposte/internal/httpapi"
@@ -178,6 +180,11 @@ func Run(ctx context.Context, o Options) error {
 		deps.Incidents, deps.Writer, deps.Auditor = reader, reader, reader
 		deps.Blocklist = blocklist
 		deps.Slack = slackDeps
+		cat, err := compliance.Load()
+		if err != nil {
+			return fmt.Errorf("regulatory catalogue: %w", err)
+		}
+		deps.Deadlines = &deadlines.Service{Client: holder.get, Namespace: tcfg.Namespace, TaskQueue: tcfg.TaskQueue, Catalogue: cat}
 	}
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)

@@ -55,6 +55,7 @@ type Deps struct {
 	Writer       IncidentWriter
 	Blocklist    Blocklist
 	Slack        *SlackDeps
+	Deadlines    DeadlineService
 	Auditor      Auditor
 	MaxBodyBytes int64
 	Metrics      *Metrics
@@ -121,6 +122,11 @@ func NewHandler(d Deps) http.Handler {
 	if d.Slack != nil && d.Writer != nil {
 		mux.HandleFunc("POST /v1/slack/interactions", h.postSlackInteraction)
 		mux.HandleFunc("POST /v1/slack/commands", h.postSlackCommand)
+	}
+	if d.Deadlines != nil {
+		mux.HandleFunc("POST /v1/deadlines", h.postDeadlines)
+		mux.HandleFunc("GET /v1/deadlines", h.getDeadlines)
+		mux.HandleFunc("POST /v1/deadlines/{id}/submissions", h.postSubmission)
 	}
 	if d.Blocklist != nil {
 		mux.HandleFunc("GET /v1/blocklist/ip.txt", h.getBlocklist("ip"))

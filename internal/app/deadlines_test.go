@@ -1,0 +1,108 @@
+package app
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riposte-soar/riposte/config"
+	"github.com/riposte-soar/riposte/internal/auth"
+)
+
+type obligation struct {
+	ID               string  `json:"id"`
+	StageID          string  `json:"stage_id"`
+	Status           string  `json:"status"`
+	DueAt            *string `json:"due_at"`
+	RemainingSeconds *int64  `json:"remaining_seconds"`
+}
+
+// TestDeadlinesAPI starts GDPR and NIS2 clocks for an incident handled
+// outside Riposte, lists them with their due times, submits the NIS2
+// notification as the compliance officer, and sees the final report armed.
+func TestDeadlinesAPI(t *testing.T) {
+	cfg := stormConfig(t)
+	compTok, compHash, _ := auth.NewToken()
+	respTok, respHash, _ := auth.NewToken()
+	cfg.Auth.Tokens = append(cfg.Auth.Tokens,
+		config.TokenConfig{Name: "dpo", Role: auth.RoleCompliance, SHA256: compHash},
+		config.TokenConfig{Name: "soc", Role: auth.RoleResponder, SHA256: respHash})
+	r := runApp(t, ModeDev, cfg)
+	as := func(tok string) *running { c := *r; c.token = tok; return &c }
+
+	aware := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	code, b := as(compTok).do(t, "POST", "/v1/deadlines", mustJSON(map[string]any{
+		"incident_id": "ext-2026-7", "regimes": []string{"gdpr-art33-initial", "nis2"},
+		"events": map[string]string{"aware": aware.Format(time.RFC3339)},
+	}))
+	if code != http.StatusCreated {
+		t.Fatalf("start: %d %s", code, b)
+	}
+	list := func() map[string]obligation {
+		code, b := as(respTok).do(t, "GET", "/v1/deadlines?incident=ext-2026-7", nil)
+		if code != 200 {
+			t.Fatalf("list: %d %s", code, b)
+		}
+		var out struct {
+			Deadlines []obligation `json:"deadlines"`
+		}
+		_ = json.Unmarshal(b, &out)
+		m := map[string]obligation{}
+		for _, o := range out.Deadlines {
+			m[o.StageID] = o
+		}
+		return m
+	}
+	waitFor(t, "obligations listed", 30*time.Second, func() bool { return len(list()) >= 4 })
+	got := list()
+	want := map[string]string{
+		"gdpr-art33-initial":         aware.Add(72 * time.Hour).Format(time.RFC3339),
+		"nis2-early-warning":         aware.Add(24 * time.Hour).Format(time.RFC3339),
+		"nis2-incident-notification": aware.Add(72 * time.Hour).Format(time.RFC3339),
+	}
+	for stage, due := range want {
+		o, ok := got[stage]
+		if !ok || o.DueAt == nil || *o.DueAt != due || o.Status != "open" || o.RemainingSeconds == nil {
+			t.Fatalf("%s: %+v, want open and due %s", stage, o, due)
+		}
+	}
+	if o := got["nis2-final"]; o.DueAt != nil || o.Status != "waiting" {
+		t.Fatalf("nis2-final before the notification: %+v, want waiting", o)
+	}
+
+	id := got["nis2-incident-notification"].ID
+	sub := mustJSON(map[string]any{"reference": "CSIRT-2026-0815", "note": "filed via the national portal"})
+	if code, b := as(respTok).do(t, "POST", "/v1/deadlines/"+id+"/submissions", sub); code != http.StatusForbidden {
+		t.Fatalf("responder submission: %d %s, want 403", code, b)
+	}
+	code, b = as(compTok).do(t, "POST", "/v1/deadlines/"+id+"/submissions", sub)
+	if code != 200 || !strings.Contains(string(b), `"status":"submitted"`) || !strings.Contains(string(b), "CSIRT-2026-0815") {
+		t.Fatalf("submission: %d %s", code, b)
+	}
+	waitFor(t, "final report armed", 30*time.Second, func() bool {
+		o := list()["nis2-final"]
+		return o.Status == "open" && o.DueAt != nil
+	})
+	final := list()["nis2-final"]
+	due, _ := time.Parse(time.RFC3339, *final.DueAt)
+	if d := due.Sub(time.Now()); d < 27*24*time.Hour || d > 32*24*time.Hour {
+		t.Fatalf("nis2-final due %s: want about one month after the submission", *final.DueAt)
+	}
+	// Starting the same clocks again starts nothing new.
+	code, _ = as(compTok).do(t, "POST", "/v1/deadlines", mustJSON(map[string]any{
+		"incident_id": "ext-2026-7", "regimes": []string{"nis2"}, "events": map[string]string{"aware": aware.Format(time.RFC3339)},
+	}))
+	if code != http.StatusCreated || list()["nis2-incident-notification"].Status != "submitted" {
+		t.Fatalf("restart of the same clocks disturbed them (%d)", code)
+	}
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

@@ -1,0 +1,237 @@
+// Package deadlines starts, lists and settles regulatory obligations: one
+// DeadlineWorkflow per incident × stage. Lists come from visibility over the
+// workflows' search attributes and state from their Query; nothing is kept
+// here.
+package deadlines
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/riposte-soar/riposte/compliance"
+	"github.com/riposte-soar/riposte/internal/incidents"
+	"github.com/riposte-soar/riposte/workflows"
+)
+
+// Service manages obligations.
+type Service struct {
+	Client    func() client.Client
+	Namespace string
+	TaskQueue string
+	Catalogue *compliance.Catalogue
+}
+
+// StartRequest starts the clocks of some regimes or stages for an incident
+// (one handled in Riposte or outside it).
+type StartRequest struct {
+	IncidentID string            `json:"incident_id"`
+	Regimes    []string          `json:"regimes"`
+	Events     compliance.Events `json:"events"`
+}
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
+
+// WorkflowID is the obligation's ID: one per incident and stage, so that
+// starting the same clocks twice starts nothing new.
+func WorkflowID(incidentID, stageID string) string { return "dl-" + incidentID + "-" + stageID }
+
+// Start starts a DeadlineWorkflow for every stage of the regimes that the
+// events arm, and for the stages chained on them (waiting until armed).
+func (s *Service) Start(ctx context.Context, req StartRequest) ([]string, error) {
+	if !idPattern.MatchString(req.IncidentID) {
+		return nil, fmt.Errorf("incident_id: must be 1 to 128 letters, digits, '.', '_', ':' or '-'")
+	}
+	if len(req.Regimes) == 0 {
+		return nil, errors.New("regimes: at least one regime or stage id is required")
+	}
+	c := s.Client()
+	if c == nil {
+		return nil, incidents.ErrUnavailable
+	}
+	var started []string
+	seen := map[string]bool{}
+	for _, regime := range req.Regimes {
+		plans, err := s.Catalogue.Plan(regime, req.Events, nil)
+		if err != nil {
+			return started, fmt.Errorf("regimes: %s: %w", regime, err)
+		}
+		for _, p := range plans {
+			if seen[p.ID] {
+				continue
+			}
+			seen[p.ID] = true
+			stage, _ := s.Catalogue.Stage(p.ID)
+			id := WorkflowID(req.IncidentID, p.ID)
+			_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+				ID: id, TaskQueue: s.TaskQueue,
+				// The same obligation is never started twice.
+				WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+			}, workflows.DeadlineWorkflowName, workflows.DeadlineInput{
+				ID: id, IncidentID: req.IncidentID, Stage: stage, CatalogueVersion: s.Catalogue.Version, Events: req.Events,
+			})
+			var already *serviceerror.WorkflowExecutionAlreadyStarted
+			if err != nil && !errors.As(err, &already) {
+				return started, fmt.Errorf("start %s: %w", id, err)
+			}
+			started = append(started, id)
+		}
+	}
+	return started, nil
+}
+
+// Filter narrows a list.
+type Filter struct {
+	Status     string
+	Regime     string
+	IncidentID string
+}
+
+// Obligation is one row of the list.
+type Obligation struct {
+	workflows.DeadlineState
+	// RemainingSeconds until due (negative when overdue); absent while
+	// the stage waits to be armed.
+	RemainingSeconds *int64 `json:"remaining_seconds,omitempty"`
+}
+
+var safeValue = regexp.MustCompile(`^[A-Za-z0-9._:-]*$`)
+
+// List returns the obligations matching f, soonest due first.
+func (s *Service) List(ctx context.Context, f Filter, now time.Time) ([]Obligation, error) {
+	for name, v := range map[string]string{"status": f.Status, "regime": f.Regime, "incident": f.IncidentID} {
+		if !safeValue.MatchString(v) {
+			return nil, fmt.Errorf("%s: invalid value %q", name, v)
+		}
+	}
+	c := s.Client()
+	if c == nil {
+		return nil, incidents.ErrUnavailable
+	}
+	q := []string{fmt.Sprintf("WorkflowType = '%s'", workflows.DeadlineWorkflowName)}
+	if f.Status != "" {
+		q = append(q, fmt.Sprintf("%s = '%s'", workflows.SAStatus.GetName(), f.Status))
+	}
+	if f.Regime != "" {
+		q = append(q, fmt.Sprintf("%s = '%s'", workflows.SARegime.GetName(), f.Regime))
+	}
+	if f.IncidentID != "" {
+		q = append(q, fmt.Sprintf("%s = '%s'", workflows.SAIncidentID.GetName(), f.IncidentID))
+	}
+	var out []Obligation
+	var token []byte
+	for {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Namespace: s.Namespace, Query: strings.Join(q, " AND "), PageSize: 100, NextPageToken: token,
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range resp.GetExecutions() {
+			st, err := s.Get(ctx, e.GetExecution().GetWorkflowId())
+			if err != nil {
+				continue // gone between list and query
+			}
+			o := Obligation{DeadlineState: *st}
+			if st.DueAt != nil && !st.Final() {
+				r := int64(st.DueAt.Sub(now).Seconds())
+				o.RemainingSeconds = &r
+			}
+			out = append(out, o)
+		}
+		token = resp.GetNextPageToken()
+		if len(token) == 0 || len(out) >= 1000 {
+			break
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].DueAt, out[j].DueAt
+		switch {
+		case a == nil && b == nil:
+			return out[i].ID < out[j].ID
+		case a == nil:
+			return false
+		case b == nil:
+			return true
+		case !a.Equal(*b):
+			return a.Before(*b)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// Get queries one obligation.
+func (s *Service) Get(ctx context.Context, id string) (*workflows.DeadlineState, error) {
+	c := s.Client()
+	if c == nil {
+		return nil, incidents.ErrUnavailable
+	}
+	v, err := c.QueryWorkflow(ctx, id, "", workflows.QueryDeadline)
+	if err != nil {
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return nil, incidents.ErrNotFound
+		}
+		return nil, err
+	}
+	var st workflows.DeadlineState
+	if err := v.Get(&st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// Submit records a submission, then arms the stages chained on it.
+func (s *Service) Submit(ctx context.Context, id string, req workflows.SubmitRequest) (*workflows.DeadlineState, error) {
+	c := s.Client()
+	if c == nil {
+		return nil, incidents.ErrUnavailable
+	}
+	var st workflows.DeadlineState
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.UpdateSubmit,
+		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{req}})
+	if err == nil {
+		err = h.Get(ctx, &st)
+	}
+	if err != nil {
+		var appErr *temporal.ApplicationError
+		if errors.As(err, &appErr) {
+			return nil, &incidents.RejectedError{Type: appErr.Type(), Message: appErr.Message()}
+		}
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return nil, incidents.ErrNotFound
+		}
+		return nil, err
+	}
+	event := "submitted:" + st.StageID
+	for _, next := range s.Catalogue.Stages {
+		if next.Trigger != event {
+			continue
+		}
+		nid := WorkflowID(st.IncidentID, next.ID)
+		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: nid, UpdateName: workflows.UpdateEvent,
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+			Args:         []any{workflows.EventRequest{Name: event, At: req.SubmittedAt, By: req.SubmittedBy}}})
+		if err == nil {
+			err = h.Get(ctx, nil)
+		}
+		var nf *serviceerror.NotFound
+		if err != nil && !errors.As(err, &nf) {
+			return &st, fmt.Errorf("arm %s: %w", nid, err)
+		}
+	}
+	return &st, nil
+}

@@ -1,0 +1,96 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/riposte-soar/riposte/internal/auth"
+	"github.com/riposte-soar/riposte/internal/deadlines"
+	"github.com/riposte-soar/riposte/internal/incidents"
+	"github.com/riposte-soar/riposte/workflows"
+)
+
+// DeadlineService manages regulatory obligations.
+type DeadlineService interface {
+	Start(ctx context.Context, req deadlines.StartRequest) ([]string, error)
+	List(ctx context.Context, f deadlines.Filter, now time.Time) ([]deadlines.Obligation, error)
+	Submit(ctx context.Context, id string, req workflows.SubmitRequest) (*workflows.DeadlineState, error)
+}
+
+func (h *handler) postDeadlines(w http.ResponseWriter, r *http.Request) {
+	if _, ok := h.requireRole(w, r, auth.RoleAdmin, auth.RoleCompliance, auth.RoleResponder); !ok {
+		return
+	}
+	var req deadlines.StartRequest
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	ids, err := h.d.Deadlines.Start(r.Context(), req)
+	if err != nil {
+		if errors.Is(err, incidents.ErrUnavailable) {
+			w.Header().Set("Retry-After", "5")
+			writeError(w, http.StatusServiceUnavailable, "temporal is unavailable; retry later")
+			return
+		}
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"started": ids})
+}
+
+func (h *handler) getDeadlines(w http.ResponseWriter, r *http.Request) {
+	if _, ok := h.requireRole(w, r, auth.RoleAdmin, auth.RoleCompliance, auth.RoleResponder); !ok {
+		return
+	}
+	q := r.URL.Query()
+	list, err := h.d.Deadlines.List(r.Context(), deadlines.Filter{Status: q.Get("status"), Regime: q.Get("regime"), IncidentID: q.Get("incident")}, h.d.Now())
+	if err != nil {
+		if errors.Is(err, incidents.ErrUnavailable) {
+			w.Header().Set("Retry-After", "5")
+			writeError(w, http.StatusServiceUnavailable, "temporal is unavailable; retry later")
+			return
+		}
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if list == nil {
+		list = []deadlines.Obligation{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deadlines": list})
+}
+
+func (h *handler) postSubmission(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.requireRole(w, r, auth.RoleAdmin, auth.RoleCompliance)
+	if !ok {
+		return
+	}
+	var body struct {
+		SubmittedAt     *time.Time `json:"submitted_at"`
+		Reference       string     `json:"reference"`
+		Recipient       string     `json:"recipient"`
+		Note            string     `json:"note"`
+		EvidenceURL     string     `json:"evidence_url"`
+		ReasonsForDelay string     `json:"reasons_for_delay"`
+	}
+	if !decodeJSON(w, r, &body) {
+		return
+	}
+	at := h.d.Now().UTC()
+	if body.SubmittedAt != nil {
+		at = body.SubmittedAt.UTC()
+	}
+	st, err := h.d.Deadlines.Submit(r.Context(), r.PathValue("id"), workflows.SubmitRequest{
+		SubmittedAt: at, Reference: body.Reference, Recipient: body.Recipient, SubmittedBy: principalID(p), Roles: []string{p.Role},
+		Note: body.Note, EvidenceURL: body.EvidenceURL, ReasonsForDelay: body.ReasonsForDelay,
+	})
+	if err != nil {
+		h.updateError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
