@@ -69,8 +69,14 @@ type Firewall interface {
 // Actions runs playbook actions against the configured integrations. A nil
 // integration answers "not configured".
 type Actions struct {
-	Firewall Firewall
-	Chat     Chat
+	Firewall   Firewall
+	Chat       Chat
+	Compliance Compliance
+}
+
+// Compliance starts regulatory clocks for an incident.
+type Compliance interface {
+	StartClocks(ctx context.Context, incidentID string, regimes []string, events map[string]time.Time) ([]string, error)
 }
 
 // RunAction dispatches by action name.
@@ -98,7 +104,10 @@ func (a *Actions) RunAction(ctx context.Context, req ActionRequest) (ActionResul
 	case "enrich":
 		return ActionResult{}, notConfigured("threat_intel", req.Name)
 	case "compliance":
-		return ActionResult{}, notConfigured("compliance", req.Name)
+		if a.Compliance == nil {
+			return ActionResult{}, notConfigured("compliance", req.Name)
+		}
+		return a.startClocks(ctx, req)
 	}
 	return ActionResult{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown action %q", req.Name), ErrTypeInvalidArgs, nil)
 }
@@ -186,4 +195,36 @@ func canonical(typ, v string) (string, error) {
 		return u.Host + u.RequestURI(), nil
 	}
 	return "", fmt.Errorf("unknown type %q", typ)
+}
+
+func (a *Actions) startClocks(ctx context.Context, req ActionRequest) (ActionResult, error) {
+	var regimes []string
+	list, _ := req.Args["regimes"].([]any)
+	for _, r := range list {
+		if s, ok := r.(string); ok && s != "" {
+			regimes = append(regimes, s)
+		}
+	}
+	if len(regimes) == 0 {
+		return ActionResult{}, invalid(req.Name, "regimes: at least one regime is required")
+	}
+	events := map[string]time.Time{}
+	raw, _ := req.Args["events"].(map[string]any)
+	for name, v := range raw {
+		s, _ := v.(string)
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return ActionResult{}, invalid(req.Name, "events.%s: %q is not an RFC 3339 time", name, s)
+		}
+		events[name] = t.UTC()
+	}
+	ids, err := a.Compliance.StartClocks(ctx, req.IncidentID, regimes, events)
+	if err != nil {
+		return ActionResult{}, fmt.Errorf("%s: %w", req.Name, err)
+	}
+	started := make([]any, 0, len(ids))
+	for _, id := range ids {
+		started = append(started, id)
+	}
+	return ActionResult{Output: map[string]any{"started": started, "count": int64(len(ids))}}, nil
 }

@@ -151,7 +151,12 @@ func Run(ctx context.Context, o Options) error {
 	ready := &readiness{address: tcfg.Address, taskQueue: tcfg.TaskQueue, identity: identity}
 	holder := &clientHolder{}
 	blocklist := &edl.Blocklist{Client: holder.get, TaskQueue: tcfg.TaskQueue}
-	acts := &activities.Actions{Firewall: blocklist}
+	cat, err := compliance.Load()
+	if err != nil {
+		return fmt.Errorf("regulatory catalogue: %w", err)
+	}
+	dl := &deadlines.Service{Client: holder.get, Namespace: tcfg.Namespace, TaskQueue: tcfg.TaskQueue, Catalogue: cat}
+	acts := &activities.Actions{Firewall: blocklist, Compliance: dl}
 	var slackDeps *httpapi.SlackDeps
 	if cfg.Slack.BotToken.IsSet() {
 		chat := newSlackChat(cfg.Slack)
@@ -180,11 +185,7 @@ func Run(ctx context.Context, o Options) error {
 		deps.Incidents, deps.Writer, deps.Auditor = reader, reader, reader
 		deps.Blocklist = blocklist
 		deps.Slack = slackDeps
-		cat, err := compliance.Load()
-		if err != nil {
-			return fmt.Errorf("regulatory catalogue: %w", err)
-		}
-		deps.Deadlines = &deadlines.Service{Client: holder.get, Namespace: tcfg.Namespace, TaskQueue: tcfg.TaskQueue, Catalogue: cat}
+		deps.Deadlines = dl
 	}
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)

@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -103,6 +104,75 @@ func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err)
+	}
+	return b
+}
+
+// TestBreachPlaybookStartsClocks: a personal-data-breach incident starts
+// the GDPR and NIS2 clocks through compliance.start_clocks once the
+// compliance officer confirms the assessment.
+func TestBreachPlaybookStartsClocks(t *testing.T) {
+	cfg := stormConfig(t)
+	compTok, compHash, _ := auth.NewToken()
+	cfg.Auth.Tokens = append(cfg.Auth.Tokens, config.TokenConfig{Name: "dpo", Role: auth.RoleCompliance, SHA256: compHash})
+	cfg.Ingest.Routes = []config.RouteConfig{{Name: "breach", Match: `alert.source == "sentinel"`, Playbook: "personal-data-breach", GroupBy: "alert.id"}}
+	r := runApp(t, ModeDev, cfg)
+	dpo := *r
+	dpo.token = compTok
+	body := mustRead(t, "../../alerts/testdata/fixtures/sentinel/restapi_2023-02-01_GetIncidentById_body.json")
+	code, b := r.do(t, "POST", "/v1/alerts/sentinel", body)
+	var acc struct {
+		Accepted []struct {
+			IncidentID string `json:"incident_id"`
+		} `json:"accepted"`
+	}
+	if code != 202 || json.Unmarshal(b, &acc) != nil || len(acc.Accepted) != 1 {
+		t.Fatalf("post: %d %s", code, b)
+	}
+	id := acc.Accepted[0].IncidentID
+	waitFor(t, "assessment pending", 30*time.Second, func() bool {
+		st := getIncident(t, r, id)
+		return len(st.Approvals) == 1 && st.Approvals[0].Step == "assess"
+	})
+	if code, b := dpo.do(t, "POST", "/v1/incidents/"+id+"/approvals/assess", mustJSON(map[string]string{"decision": "approve"})); code != 200 {
+		t.Fatalf("assess: %d %s", code, b)
+	}
+	created := getIncident(t, r, id).CreatedAt
+	waitFor(t, "clocks started", 30*time.Second, func() bool {
+		code, b := dpo.do(t, "GET", "/v1/deadlines?incident="+id, nil)
+		return code == 200 && strings.Contains(string(b), "gdpr-art33-initial") && strings.Contains(string(b), "nis2-early-warning")
+	})
+	_, b = dpo.do(t, "GET", "/v1/deadlines?incident="+id+"&regime=gdpr", nil)
+	var out struct {
+		Deadlines []obligation `json:"deadlines"`
+	}
+	_ = json.Unmarshal(b, &out)
+	found := false
+	for _, o := range out.Deadlines {
+		if o.StageID == "gdpr-art33-initial" {
+			found = true
+			want := created.Add(72 * time.Hour).UTC().Format(time.RFC3339)
+			if o.DueAt == nil || !strings.HasPrefix(*o.DueAt, want[:19]) {
+				t.Fatalf("gdpr due %v, want %s (incident created %s + 72 h)", o.DueAt, want, created)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("regime filter: %s", b)
+	}
+	st := getIncident(t, r, id)
+	for _, a := range st.Actions {
+		if a.Action == "compliance.start_clocks" && a.Status != "succeeded" {
+			t.Fatalf("start_clocks %+v", a)
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return b
 }

@@ -235,3 +235,9 @@ func (s *Service) Submit(ctx context.Context, id string, req workflows.SubmitReq
 	}
 	return &st, nil
 }
+
+// StartClocks is the compliance.start_clocks action: it starts the clocks
+// of the regimes for an incident.
+func (s *Service) StartClocks(ctx context.Context, incidentID string, regimes []string, events map[string]time.Time) ([]string, error) {
+	return s.Start(ctx, StartRequest{IncidentID: incidentID, Regimes: regimes, Events: compliance.Events(events)})
+}
