@@ -91,6 +91,34 @@ func TestDeadlinesAPI(t *testing.T) {
 	if d := due.Sub(time.Now()); d < 27*24*time.Hour || d > 32*24*time.Hour {
 		t.Fatalf("nis2-final due %s: want about one month after the submission", *final.DueAt)
 	}
+	// The early warning is cancelled with a reason; GDPR is deferred.
+	ew := got["nis2-early-warning"].ID
+	if code, b := as(compTok).do(t, "POST", "/v1/deadlines/"+ew+"/cancellations", mustJSON(map[string]string{})); code != 400 {
+		t.Fatalf("cancel without a reason: %d %s", code, b)
+	}
+	if code, b := as(compTok).do(t, "POST", "/v1/deadlines/"+ew+"/cancellations", mustJSON(map[string]string{"reason": "not a significant incident (NIS2 Art. 23(3))"})); code != 200 {
+		t.Fatalf("cancel: %d %s", code, b)
+	}
+	gdpr := got["gdpr-art33-initial"].ID
+	until := aware.Add(10 * 24 * time.Hour).Format(time.RFC3339)
+	if code, b := as(compTok).do(t, "POST", "/v1/deadlines/"+gdpr+"/deferrals", mustJSON(map[string]string{"until": until, "legal_basis": "law-enforcement request", "document": "LE-2026-11"})); code != 200 {
+		t.Fatalf("defer: %d %s", code, b)
+	}
+
+	// The audit export carries it all.
+	code, csvBody := as(compTok).do(t, "GET", "/v1/deadlines/export.csv?incident=ext-2026-7", nil)
+	if code != 200 {
+		t.Fatalf("export: %d %s", code, csvBody)
+	}
+	for _, want := range []string{"CSIRT-2026-0815", "not a significant incident", "law-enforcement request", "nis2-final", "aware=" + aware.Format(time.RFC3339), "2026.11.23-1"} {
+		if !strings.Contains(string(csvBody), want) {
+			t.Errorf("CSV export lacks %q:\n%s", want, csvBody)
+		}
+	}
+	if code, _ := as(respTok).do(t, "GET", "/v1/deadlines/export.json", nil); code != 403 {
+		t.Fatalf("responder export: %d, want 403", code)
+	}
+
 	// Starting the same clocks again starts nothing new.
 	code, _ = as(compTok).do(t, "POST", "/v1/deadlines", mustJSON(map[string]any{
 		"incident_id": "ext-2026-7", "regimes": []string{"nis2"}, "events": map[string]string{"aware": aware.Format(time.RFC3339)},

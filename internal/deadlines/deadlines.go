@@ -193,15 +193,15 @@ func (s *Service) Get(ctx context.Context, id string) (*workflows.DeadlineState,
 	return &st, nil
 }
 
-// Submit records a submission, then arms the stages chained on it.
-func (s *Service) Submit(ctx context.Context, id string, req workflows.SubmitRequest) (*workflows.DeadlineState, error) {
+// update runs an obligation's Update and maps a validator's refusal.
+func (s *Service) update(ctx context.Context, id, name string, arg any) (*workflows.DeadlineState, error) {
 	c := s.Client()
 	if c == nil {
 		return nil, incidents.ErrUnavailable
 	}
 	var st workflows.DeadlineState
-	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.UpdateSubmit,
-		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{req}})
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: name,
+		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{arg}})
 	if err == nil {
 		err = h.Get(ctx, &st)
 	}
@@ -216,6 +216,27 @@ func (s *Service) Submit(ctx context.Context, id string, req workflows.SubmitReq
 		}
 		return nil, err
 	}
+	return &st, nil
+}
+
+// Defer records a deferral request (its legal basis and document).
+func (s *Service) Defer(ctx context.Context, id string, req workflows.DeferRequest) (*workflows.DeadlineState, error) {
+	return s.update(ctx, id, workflows.UpdateDefer, req)
+}
+
+// Cancel ends an obligation with a reason; the record is kept.
+func (s *Service) Cancel(ctx context.Context, id string, req workflows.CancelRequest) (*workflows.DeadlineState, error) {
+	return s.update(ctx, id, workflows.UpdateCancel, req)
+}
+
+// Submit records a submission, then arms the stages chained on it.
+func (s *Service) Submit(ctx context.Context, id string, req workflows.SubmitRequest) (*workflows.DeadlineState, error) {
+	stp, err := s.update(ctx, id, workflows.UpdateSubmit, req)
+	if err != nil {
+		return nil, err
+	}
+	st := *stp
+	c := s.Client()
 	event := "submitted:" + st.StageID
 	for _, next := range s.Catalogue.Stages {
 		if next.Trigger != event {

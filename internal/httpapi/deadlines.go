@@ -17,6 +17,8 @@ type DeadlineService interface {
 	Start(ctx context.Context, req deadlines.StartRequest) ([]string, error)
 	List(ctx context.Context, f deadlines.Filter, now time.Time) ([]deadlines.Obligation, error)
 	Submit(ctx context.Context, id string, req workflows.SubmitRequest) (*workflows.DeadlineState, error)
+	Defer(ctx context.Context, id string, req workflows.DeferRequest) (*workflows.DeadlineState, error)
+	Cancel(ctx context.Context, id string, req workflows.CancelRequest) (*workflows.DeadlineState, error)
 }
 
 func (h *handler) postDeadlines(w http.ResponseWriter, r *http.Request) {
@@ -93,4 +95,79 @@ func (h *handler) postSubmission(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
+}
+
+func (h *handler) postDeferral(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.requireRole(w, r, auth.RoleAdmin, auth.RoleCompliance)
+	if !ok {
+		return
+	}
+	var body struct {
+		Until      time.Time `json:"until"`
+		LegalBasis string    `json:"legal_basis"`
+		Document   string    `json:"document"`
+	}
+	if !decodeJSON(w, r, &body) {
+		return
+	}
+	st, err := h.d.Deadlines.Defer(r.Context(), r.PathValue("id"), workflows.DeferRequest{
+		Until: body.Until.UTC(), LegalBasis: body.LegalBasis, Document: body.Document, By: principalID(p), Roles: []string{p.Role}})
+	if err != nil {
+		h.updateError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (h *handler) postCancellation(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.requireRole(w, r, auth.RoleAdmin, auth.RoleCompliance)
+	if !ok {
+		return
+	}
+	var body struct {
+		Reason string `json:"reason"`
+	}
+	if !decodeJSON(w, r, &body) {
+		return
+	}
+	st, err := h.d.Deadlines.Cancel(r.Context(), r.PathValue("id"), workflows.CancelRequest{Reason: body.Reason, By: principalID(p), Roles: []string{p.Role}})
+	if err != nil {
+		h.updateError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+// getExport is the audit evidence: every obligation with its triggers, due
+// time, reminders, submission, deferral, cancellation, who did what and
+// when, and the catalogue version.
+func (h *handler) getExport(format string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := h.requireRole(w, r, auth.RoleAdmin, auth.RoleCompliance); !ok {
+			return
+		}
+		q := r.URL.Query()
+		list, err := h.d.Deadlines.List(r.Context(), deadlines.Filter{Status: q.Get("status"), Regime: q.Get("regime"), IncidentID: q.Get("incident")}, h.d.Now())
+		if err != nil {
+			if errors.Is(err, incidents.ErrUnavailable) {
+				w.Header().Set("Retry-After", "5")
+				writeError(w, http.StatusServiceUnavailable, "temporal is unavailable; retry later")
+				return
+			}
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		if format == "json" {
+			w.Header().Set("Content-Disposition", `attachment; filename="riposte-deadlines.json"`)
+			if list == nil {
+				list = []deadlines.Obligation{}
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"exported_at": h.d.Now().UTC(), "deadlines": list})
+			return
+		}
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="riposte-deadlines.csv"`)
+		w.Header().Set("Cache-Control", "no-store")
+		_ = deadlines.WriteCSV(w, list)
+	}
 }

@@ -127,6 +127,10 @@ func NewHandler(d Deps) http.Handler {
 		mux.HandleFunc("POST /v1/deadlines", h.postDeadlines)
 		mux.HandleFunc("GET /v1/deadlines", h.getDeadlines)
 		mux.HandleFunc("POST /v1/deadlines/{id}/submissions", h.postSubmission)
+		mux.HandleFunc("POST /v1/deadlines/{id}/deferrals", h.postDeferral)
+		mux.HandleFunc("POST /v1/deadlines/{id}/cancellations", h.postCancellation)
+		mux.HandleFunc("GET /v1/deadlines/export.csv", h.getExport("csv"))
+		mux.HandleFunc("GET /v1/deadlines/export.json", h.getExport("json"))
 	}
 	if d.Blocklist != nil {
 		mux.HandleFunc("GET /v1/blocklist/ip.txt", h.getBlocklist("ip"))
