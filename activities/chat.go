@@ -16,6 +16,7 @@ const (
 	NoticeEscalate = "escalate" // the escalation, to the escalation channel
 	NoticeThread   = "thread"   // a timeline event in the incident's thread
 	NoticeChannel  = "channel"  // open the incident's own channel and post a summary
+	NoticeDeadline = "deadline" // a regulatory-clock reminder or escalation, to the compliance channel
 )
 
 // ChatRef identifies a posted message.
@@ -60,6 +61,8 @@ type Chat interface {
 	// OpenIncidentChannel creates (or finds) the incident's channel,
 	// invites the on-call responders and posts the summary in n.Text.
 	OpenIncidentChannel(ctx context.Context, n ApprovalNotice) (ChatRef, error)
+	// PostCompliance posts to the compliance channel.
+	PostCompliance(ctx context.Context, text string) error
 	PostEscalation(ctx context.Context, n ApprovalNotice) error
 	// PostMessage posts a playbook's notify message; empty channel means
 	// the default channel.
@@ -86,6 +89,8 @@ func (a *Actions) NotifyApproval(ctx context.Context, n ApprovalNotice) (ChatRef
 		err = a.Chat.PostReminder(ctx, n)
 	case NoticeEscalate:
 		err = a.Chat.PostEscalation(ctx, n)
+	case NoticeDeadline:
+		err = a.Chat.PostCompliance(ctx, n.Text)
 	case NoticeThread:
 		err = a.Chat.PostThread(ctx, n.Ref, n.Text)
 	case NoticeChannel:

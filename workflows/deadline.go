@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/riposte-soar/riposte/activities"
 	"github.com/riposte-soar/riposte/compliance"
 )
 
@@ -385,13 +386,14 @@ func (d *deadlineRun) tick(ctx workflow.Context) error {
 	for len(d.pending) > 0 && !d.pending[0].at.After(now) {
 		r := d.pending[0]
 		d.pending = d.pending[1:]
-		// The delivery (compliance Slack channel) will be an activity; for
-		// now the reminder is a log line and a record in the state.
+		// A log line always; the compliance channel when chat is set up.
 		log.Info("deadline reminder", "obligation", st.ID, "incident", st.IncidentID, "stage", st.StageID,
 			"due_at", st.DueAt, "lead", r.lead.String())
 		st.RemindersSent = append(st.RemindersSent, now)
-		st.addHistory(TimelineEntry{At: now, Actor: "riposte", Kind: "reminder",
-			Message: fmt.Sprintf("reminder: %s due in %s", st.StageID, r.lead)})
+		msg := fmt.Sprintf("reminder: %s due in %s", st.StageID, r.lead)
+		st.addHistory(TimelineEntry{At: now, Actor: "riposte", Kind: "reminder", Message: msg})
+		d.notify(ctx, fmt.Sprintf("Regulatory clock %s (incident %s, %s): due %s, in %s. Recipient: %s.",
+			st.StageID, st.IncidentID, st.Regime, st.DueAt.UTC().Format(time.RFC3339), r.lead, st.Recipient))
 	}
 	before := st.Status
 	d.refreshStatus(now)
@@ -400,6 +402,8 @@ func (d *deadlineRun) tick(ctx workflow.Context) error {
 	}
 	if st.Status == ObligationLate {
 		log.Warn("deadline late", "obligation", st.ID, "incident", st.IncidentID, "stage", st.StageID, "due_at", st.DueAt)
+		d.notify(ctx, fmt.Sprintf("LATE: regulatory clock %s (incident %s, %s) was due %s and nothing is recorded as filed. "+
+			"File it, with the reasons for the delay.", st.StageID, st.IncidentID, st.Regime, st.DueAt.UTC().Format(time.RFC3339)))
 	}
 	return d.upsert(ctx)
 }
@@ -604,4 +608,13 @@ func (d *deadlineRun) registerUpdates(ctx workflow.Context) error {
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateEvent, d.event,
 		workflow.UpdateHandlerOptions{Validator: func(req EventRequest) error { return d.validateEvent(ctx, req) }})
+}
+
+// notify posts to the compliance channel without waiting; without chat the
+// log line stands alone.
+func (d *deadlineRun) notify(ctx workflow.Context, text string) {
+	n := activities.ApprovalNotice{Kind: activities.NoticeDeadline, IncidentID: d.st.IncidentID, Step: d.st.StageID, Text: text}
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		_ = workflow.ExecuteActivity(notifyOptions(gctx), activities.ActivityNotifyApproval, n).Get(gctx, nil)
+	})
 }

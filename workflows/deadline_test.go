@@ -1,15 +1,19 @@
 package workflows_test
 
 import (
+	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/riposte-soar/riposte/activities"
 	"github.com/riposte-soar/riposte/compliance"
 	"github.com/riposte-soar/riposte/workflows"
 )
@@ -18,10 +22,18 @@ var deadlineT0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 
 func h(n float64) time.Duration { return time.Duration(n * float64(time.Hour)) }
 
+// deadlineNotices records what would go to the compliance channel.
+var deadlineNotices []string
+
 func newDeadlineEnv() *testsuite.TestWorkflowEnvironment {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(workflows.DeadlineWorkflow, workflow.RegisterOptions{Name: workflows.DeadlineWorkflowName})
+	deadlineNotices = nil
+	env.RegisterActivityWithOptions(func(_ context.Context, n activities.ApprovalNotice) (activities.ChatRef, error) {
+		deadlineNotices = append(deadlineNotices, n.Kind+": "+n.Text)
+		return activities.ChatRef{}, nil
+	}, activity.RegisterOptions{Name: activities.ActivityNotifyApproval})
 	env.SetStartTime(deadlineT0)
 	return env
 }
@@ -389,5 +401,27 @@ func TestDeadlineSubmitNeedsComplianceRole(t *testing.T) {
 	}
 	if st.Status != workflows.ObligationSubmitted || st.Submission.Reference != "REF-1" {
 		t.Fatalf("final %q submission %+v", st.Status, st.Submission)
+	}
+}
+
+// Reminders and the late escalation go to the compliance channel.
+func TestDeadlineNoticesToComplianceChannel(t *testing.T) {
+	env := newDeadlineEnv()
+	stage, version := catalogueStage(t, "gdpr-art33-initial")
+	env.RegisterDelayedCallback(func() {}, h(80))
+	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, h(81))
+	env.ExecuteWorkflow(workflows.DeadlineWorkflowName, workflows.DeadlineInput{ID: "dl-n", IncidentID: "inc-n", Stage: stage,
+		CatalogueVersion: version, Events: compliance.Events{"aware": deadlineT0}})
+	var reminders, late int
+	for _, n := range deadlineNotices {
+		if strings.HasPrefix(n, "deadline: Regulatory clock gdpr-art33-initial (incident inc-n") {
+			reminders++
+		}
+		if strings.HasPrefix(n, "deadline: LATE: regulatory clock gdpr-art33-initial") {
+			late++
+		}
+	}
+	if reminders != 3 || late != 1 {
+		t.Fatalf("notices %q: want 3 reminders and 1 late escalation", deadlineNotices)
 	}
 }

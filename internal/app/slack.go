@@ -21,6 +21,7 @@ import (
 type slackChat struct {
 	c          *slack.Client
 	channel    string
+	compliance string
 	escalation string
 	// responders are invited to incident channels: slack.users with the
 	// responder role, and the members of user groups that hold it.
@@ -39,6 +40,10 @@ func newSlackChat(cfg config.SlackConfig) *slackChat {
 	}
 	if s.escalation == "" {
 		s.escalation = s.channel
+	}
+	s.compliance = cfg.ComplianceChannel
+	if s.compliance == "" {
+		s.compliance = s.channel
 	}
 	for id, roles := range cfg.Users {
 		if slices.Contains(roles, "responder") {
@@ -171,4 +176,9 @@ func (s *slackChat) OpenIncidentChannel(ctx context.Context, n activities.Approv
 	}
 	_, ts, err := s.c.PostMessage(ctx, id, slack.EscapeText(n.Text))
 	return activities.ChatRef{Channel: id, TS: ts}, temporalError(err)
+}
+
+func (s *slackChat) PostCompliance(ctx context.Context, text string) error {
+	_, _, err := s.c.PostMessage(ctx, s.compliance, slack.EscapeText(text))
+	return temporalError(err)
 }
