@@ -186,6 +186,7 @@ func Run(ctx context.Context, o Options) error {
 		deps.Blocklist = blocklist
 		deps.Slack = slackDeps
 		deps.Deadlines = dl
+		reg.MustRegister(&deadlines.Collector{S: dl})
 	}
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)

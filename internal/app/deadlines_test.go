@@ -119,6 +119,13 @@ func TestDeadlinesAPI(t *testing.T) {
 		t.Fatalf("responder export: %d, want 403", code)
 	}
 
+	// Metrics: the open clocks' remaining seconds.
+	code, metrics := r.do(t, "GET", "/metrics", nil)
+	if code != 200 || !strings.Contains(string(metrics), `riposte_deadline_seconds_remaining{incident="ext-2026-7"`) ||
+		!strings.Contains(string(metrics), "riposte_deadlines_overdue 0") {
+		t.Fatalf("metrics (%d) lack the deadline gauges", code)
+	}
+
 	// Starting the same clocks again starts nothing new.
 	code, _ = as(compTok).do(t, "POST", "/v1/deadlines", mustJSON(map[string]any{
 		"incident_id": "ext-2026-7", "regimes": []string{"nis2"}, "events": map[string]string{"aware": aware.Format(time.RFC3339)},
