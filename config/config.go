@@ -11,17 +11,29 @@ import "time"
 type Config struct {
 	// DataDir holds the embedded Temporal database and the generated admin
 	// token in dev mode.
-	DataDir   string          `mapstructure:"data_dir"`
-	Log       LogConfig       `mapstructure:"log"`
-	HTTP      HTTPConfig      `mapstructure:"http"`
-	Temporal  TemporalConfig  `mapstructure:"temporal"`
-	Dev       DevConfig       `mapstructure:"dev"`
-	Worker    WorkerConfig    `mapstructure:"worker"`
-	Auth      AuthConfig      `mapstructure:"auth"`
-	Ingest    IngestConfig    `mapstructure:"ingest"`
-	Incident  IncidentConfig  `mapstructure:"incident"`
-	Playbooks PlaybooksConfig `mapstructure:"playbooks"`
-	Slack     SlackConfig     `mapstructure:"slack"`
+	DataDir    string           `mapstructure:"data_dir"`
+	Log        LogConfig        `mapstructure:"log"`
+	HTTP       HTTPConfig       `mapstructure:"http"`
+	Temporal   TemporalConfig   `mapstructure:"temporal"`
+	Dev        DevConfig        `mapstructure:"dev"`
+	Worker     WorkerConfig     `mapstructure:"worker"`
+	Auth       AuthConfig       `mapstructure:"auth"`
+	Ingest     IngestConfig     `mapstructure:"ingest"`
+	Incident   IncidentConfig   `mapstructure:"incident"`
+	Playbooks  PlaybooksConfig  `mapstructure:"playbooks"`
+	Slack      SlackConfig      `mapstructure:"slack"`
+	Compliance ComplianceConfig `mapstructure:"compliance"`
+}
+
+// ComplianceConfig tunes the regulatory catalogue.
+type ComplianceConfig struct {
+	// Enable turns on catalogue entries that are not in force (for
+	// example "proposed"); in_force entries are always on.
+	Enable []string `mapstructure:"enable"`
+	// PolicyTargets are company targets, as durations, for stages the law
+	// gives no number ("without undue delay"), by stage id, regime id or
+	// "default".
+	PolicyTargets map[string]string `mapstructure:"policy_targets"`
 }
 
 // SlackConfig connects Riposte to a Slack app: approval requests with

@@ -37,6 +37,12 @@ func TestExampleLoads(t *testing.T) {
 	if len(cfg.Playbooks.Paths) == 0 {
 		cfg.Playbooks.Paths = nil
 	}
+	if len(cfg.Compliance.Enable) == 0 {
+		cfg.Compliance.Enable = nil
+	}
+	if len(cfg.Compliance.PolicyTargets) == 0 {
+		cfg.Compliance.PolicyTargets = nil
+	}
 	if len(cfg.Slack.Users) == 0 {
 		cfg.Slack.Users = nil
 	}

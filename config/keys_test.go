@@ -9,6 +9,8 @@ func TestKeyPaths(t *testing.T) {
 	t.Parallel()
 	want := []string{
 		"auth.tokens",
+		"compliance.enable",
+		"compliance.policy_targets",
 		"data_dir",
 		"dev.in_memory",
 		"dev.retention",

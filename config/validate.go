@@ -67,6 +67,21 @@ func (c *Config) Validate() error {
 		v.add("incident.reopen_window", "must be at least 1m")
 	}
 	v.slack(&c.Slack)
+	keys := make([]string, 0, len(c.Compliance.PolicyTargets))
+	for k := range c.Compliance.PolicyTargets {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if d, err := time.ParseDuration(c.Compliance.PolicyTargets[k]); err != nil || d <= 0 {
+			v.add("compliance.policy_targets["+k+"]", fmt.Sprintf("invalid duration %q (use e.g. 24h)", c.Compliance.PolicyTargets[k]))
+		}
+	}
+	for i, st := range c.Compliance.Enable {
+		if st == "" || strings.ContainsAny(st, " \t") {
+			v.add(fmt.Sprintf("compliance.enable[%d]", i), "must be a catalogue status such as proposed")
+		}
+	}
 	for i, p := range c.Playbooks.Paths {
 		if strings.TrimSpace(p) == "" {
 			v.add(fmt.Sprintf("playbooks.paths[%d]", i), "required")

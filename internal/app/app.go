@@ -155,7 +155,13 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("regulatory catalogue: %w", err)
 	}
-	dl := &deadlines.Service{Client: holder.get, Namespace: tcfg.Namespace, TaskQueue: tcfg.TaskQueue, Catalogue: cat}
+	policy := compliance.PolicyTargets{}
+	for k, v := range cfg.Compliance.PolicyTargets {
+		d, _ := time.ParseDuration(v) // Validate checked it
+		policy[k] = d
+	}
+	dl := &deadlines.Service{Client: holder.get, Namespace: tcfg.Namespace, TaskQueue: tcfg.TaskQueue,
+		Catalogue: cat.Enable(cfg.Compliance.Enable...), Policy: policy}
 	acts := &activities.Actions{Firewall: blocklist, Compliance: dl}
 	var slackDeps *httpapi.SlackDeps
 	if cfg.Slack.BotToken.IsSet() {

@@ -30,12 +30,13 @@ func TestDeadlinesAPI(t *testing.T) {
 	cfg.Auth.Tokens = append(cfg.Auth.Tokens,
 		config.TokenConfig{Name: "dpo", Role: auth.RoleCompliance, SHA256: compHash},
 		config.TokenConfig{Name: "soc", Role: auth.RoleResponder, SHA256: respHash})
+	cfg.Compliance.PolicyTargets = map[string]string{"gdpr-art34-data-subjects": "24h"}
 	r := runApp(t, ModeDev, cfg)
 	as := func(tok string) *running { c := *r; c.token = tok; return &c }
 
 	aware := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
 	code, b := as(compTok).do(t, "POST", "/v1/deadlines", mustJSON(map[string]any{
-		"incident_id": "ext-2026-7", "regimes": []string{"gdpr-art33-initial", "nis2"},
+		"incident_id": "ext-2026-7", "regimes": []string{"gdpr-art33-initial", "gdpr-art34-data-subjects", "nis2"},
 		"events": map[string]string{"aware": aware.Format(time.RFC3339)},
 	}))
 	if code != http.StatusCreated {
@@ -59,6 +60,8 @@ func TestDeadlinesAPI(t *testing.T) {
 	waitFor(t, "obligations listed", 30*time.Second, func() bool { return len(list()) >= 4 })
 	got := list()
 	want := map[string]string{
+		// No legal period: the company target from config.
+		"gdpr-art34-data-subjects":   aware.Add(24 * time.Hour).Format(time.RFC3339),
 		"gdpr-art33-initial":         aware.Add(72 * time.Hour).Format(time.RFC3339),
 		"nis2-early-warning":         aware.Add(24 * time.Hour).Format(time.RFC3339),
 		"nis2-incident-notification": aware.Add(72 * time.Hour).Format(time.RFC3339),

@@ -30,6 +30,8 @@ type Service struct {
 	Namespace string
 	TaskQueue string
 	Catalogue *compliance.Catalogue
+	// Policy holds the company targets for stages without a legal period.
+	Policy compliance.PolicyTargets
 }
 
 // StartRequest starts the clocks of some regimes or stages for an incident
@@ -62,7 +64,7 @@ func (s *Service) Start(ctx context.Context, req StartRequest) ([]string, error)
 	var started []string
 	seen := map[string]bool{}
 	for _, regime := range req.Regimes {
-		plans, err := s.Catalogue.Plan(regime, req.Events, nil)
+		plans, err := s.Catalogue.Plan(regime, req.Events, s.Policy)
 		if err != nil {
 			return started, fmt.Errorf("regimes: %s: %w", regime, err)
 		}
@@ -79,7 +81,7 @@ func (s *Service) Start(ctx context.Context, req StartRequest) ([]string, error)
 				WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 			}, workflows.DeadlineWorkflowName, workflows.DeadlineInput{
-				ID: id, IncidentID: req.IncidentID, Stage: stage, CatalogueVersion: s.Catalogue.Version, Events: req.Events,
+				ID: id, IncidentID: req.IncidentID, Stage: stage, CatalogueVersion: s.Catalogue.Version, Events: req.Events, Policy: s.Policy,
 			})
 			var already *serviceerror.WorkflowExecutionAlreadyStarted
 			if err != nil && !errors.As(err, &already) {
