@@ -103,6 +103,10 @@ type Stage struct {
 	Stage        string    `json:"stage" yaml:"stage"`
 	Recipient    string    `json:"recipient" yaml:"recipient"`
 	Trigger      string    `json:"trigger" yaml:"trigger"`
+	// Deferral names the legal basis on which an authority may defer this
+	// stage (HIPAA's law-enforcement delay, SEC Item 1.05(c)); empty means
+	// the law allows none.
+	Deferral string `json:"deferral,omitempty" yaml:"deferral,omitempty"`
 	Anchor       string    `json:"anchor,omitempty" yaml:"anchor,omitempty"`
 	Backstop     *Backstop `json:"backstop,omitempty" yaml:"backstop,omitempty"`
 	Deadline     Period    `json:"deadline" yaml:"deadline"`

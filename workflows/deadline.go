@@ -501,8 +501,10 @@ func (d *deadlineRun) validateDefer(ctx workflow.Context, req DeferRequest) erro
 	if err := checkActor(req.By, req.Roles, "by"); err != nil {
 		return err
 	}
-	// The catalogue has no per-stage deferral field, so a deferral is
-	// allowed whenever its legal basis is recorded.
+	// Only where the law provides for it, as the catalogue records.
+	if d.stage.Deferral == "" {
+		return rejected(errTypeConflict, "the law allows no deferral of %s", d.st.StageID)
+	}
 	if strings.TrimSpace(req.LegalBasis) == "" {
 		return rejected(errTypeInvalid, "legal_basis is required")
 	}

@@ -94,7 +94,7 @@ func TestDeadlinesAPI(t *testing.T) {
 	if d := due.Sub(time.Now()); d < 27*24*time.Hour || d > 32*24*time.Hour {
 		t.Fatalf("nis2-final due %s: want about one month after the submission", *final.DueAt)
 	}
-	// The early warning is cancelled with a reason; GDPR is deferred.
+	// The early warning is cancelled with a reason.
 	ew := got["nis2-early-warning"].ID
 	if code, b := as(compTok).do(t, "POST", "/v1/deadlines/"+ew+"/cancellations", mustJSON(map[string]string{})); code != 400 {
 		t.Fatalf("cancel without a reason: %d %s", code, b)
@@ -104,8 +104,9 @@ func TestDeadlinesAPI(t *testing.T) {
 	}
 	gdpr := got["gdpr-art33-initial"].ID
 	until := aware.Add(10 * 24 * time.Hour).Format(time.RFC3339)
-	if code, b := as(compTok).do(t, "POST", "/v1/deadlines/"+gdpr+"/deferrals", mustJSON(map[string]string{"until": until, "legal_basis": "law-enforcement request", "document": "LE-2026-11"})); code != 200 {
-		t.Fatalf("defer: %d %s", code, b)
+	// GDPR Art. 33 provides no deferral: refused.
+	if code, b := as(compTok).do(t, "POST", "/v1/deadlines/"+gdpr+"/deferrals", mustJSON(map[string]string{"until": until, "legal_basis": "law-enforcement request", "document": "LE-2026-11"})); code != 409 {
+		t.Fatalf("gdpr deferral: %d %s, want 409", code, b)
 	}
 
 	// The audit export carries it all.
@@ -113,7 +114,7 @@ func TestDeadlinesAPI(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("export: %d %s", code, csvBody)
 	}
-	for _, want := range []string{"CSIRT-2026-0815", "not a significant incident", "law-enforcement request", "nis2-final", "aware=" + aware.Format(time.RFC3339), "2026.11.23-1"} {
+	for _, want := range []string{"CSIRT-2026-0815", "not a significant incident", "nis2-final", "aware=" + aware.Format(time.RFC3339), "2026.11.23-2"} {
 		if !strings.Contains(string(csvBody), want) {
 			t.Errorf("CSV export lacks %q:\n%s", want, csvBody)
 		}
