@@ -96,23 +96,23 @@ type Backstop struct {
 
 // Stage is one catalogue entry: one stage of one regime.
 type Stage struct {
-	ID           string    `json:"id" yaml:"id"`
-	Regime       string    `json:"regime" yaml:"regime"`
-	Regulation   string    `json:"regulation" yaml:"regulation"`
-	Jurisdiction string    `json:"jurisdiction,omitempty" yaml:"jurisdiction,omitempty"`
-	Stage        string    `json:"stage" yaml:"stage"`
-	Recipient    string    `json:"recipient" yaml:"recipient"`
-	Trigger      string    `json:"trigger" yaml:"trigger"`
+	ID           string `json:"id" yaml:"id"`
+	Regime       string `json:"regime" yaml:"regime"`
+	Regulation   string `json:"regulation" yaml:"regulation"`
+	Jurisdiction string `json:"jurisdiction,omitempty" yaml:"jurisdiction,omitempty"`
+	Stage        string `json:"stage" yaml:"stage"`
+	Recipient    string `json:"recipient" yaml:"recipient"`
+	Trigger      string `json:"trigger" yaml:"trigger"`
 	// Deferral names the legal basis on which an authority may defer this
 	// stage (HIPAA's law-enforcement delay, SEC Item 1.05(c)); empty means
 	// the law allows none.
-	Deferral string `json:"deferral,omitempty" yaml:"deferral,omitempty"`
-	Anchor       string    `json:"anchor,omitempty" yaml:"anchor,omitempty"`
-	Backstop     *Backstop `json:"backstop,omitempty" yaml:"backstop,omitempty"`
-	Deadline     Period    `json:"deadline" yaml:"deadline"`
-	Calendar     string    `json:"calendar" yaml:"calendar"`
-	TimeZone     string    `json:"time_zone" yaml:"time_zone"`
-	CutOff       string    `json:"cut_off,omitempty" yaml:"cut_off,omitempty"`
+	Deferral string    `json:"deferral,omitempty" yaml:"deferral,omitempty"`
+	Anchor   string    `json:"anchor,omitempty" yaml:"anchor,omitempty"`
+	Backstop *Backstop `json:"backstop,omitempty" yaml:"backstop,omitempty"`
+	Deadline Period    `json:"deadline" yaml:"deadline"`
+	Calendar string    `json:"calendar" yaml:"calendar"`
+	TimeZone string    `json:"time_zone" yaml:"time_zone"`
+	CutOff   string    `json:"cut_off,omitempty" yaml:"cut_off,omitempty"`
 	// ReliefCalendar, when set, gives an outer bound: a due time falling on
 	// a weekend or holiday of that calendar may be met by 12:00 local time
 	// of the next business day (DORA relief for eligible entities).
