@@ -18,7 +18,7 @@ import (
 // report; the CSV export carries it; a kill -9 and restart change nothing.
 func TestBreachClocksEndToEnd(t *testing.T) {
 	if testing.Short() {
-		t.Skip("end-to-end")
+		t.Skip("skipped with -short: end-to-end run of riposte dev")
 	}
 	dir := t.TempDir()
 	tokens := map[string]string{}

@@ -32,7 +32,7 @@ func timerWorkflow(ctx workflow.Context, d time.Duration) (time.Time, error) {
 
 func TestDevSurvivesKillDashNine(t *testing.T) {
 	if testing.Short() {
-		t.Skip("end-to-end: runs riposte dev for about 30 s")
+		t.Skip("skipped with -short: runs riposte dev for about 30 s")
 	}
 	dir := t.TempDir()
 	dataDir := filepath.Join(dir, "data")

@@ -95,7 +95,7 @@ func eventually(t *testing.T, what string, timeout time.Duration, f func() bool)
 // closed. A kill -9 while the approval is pending changes nothing.
 func TestSSHBruteForceEndToEnd(t *testing.T) {
 	if testing.Short() {
-		t.Skip("end-to-end")
+		t.Skip("skipped with -short: end-to-end run of riposte dev")
 	}
 	dir := t.TempDir()
 	tokens := map[string]string{}

@@ -164,7 +164,7 @@ func getIncident(t *testing.T, r *running, id string) workflows.IncidentState {
 // TestAlertStorm posts 2,000 alerts over 20 grouping keys from 50 clients.
 func TestAlertStorm(t *testing.T) {
 	if testing.Short() {
-		t.Skip("storm: about a minute on 2 cores")
+		t.Skip("skipped with -short: storm of 2,000 alerts")
 	}
 	r := runApp(t, ModeDev, stormConfig(t))
 	const alertsN, groups, clients = 2000, 20, 50
@@ -291,7 +291,7 @@ func truncate(b []byte) string {
 // and once it is back, retried posts succeed with nothing lost or doubled.
 func TestTemporalOutage(t *testing.T) {
 	if testing.Short() {
-		t.Skip("outage: restarts an embedded Temporal server")
+		t.Skip("skipped with -short: restarts an embedded Temporal server")
 	}
 	dbFile := filepath.Join(t.TempDir(), "temporal.db")
 	tAddr := freeAddr(t)
