@@ -279,18 +279,21 @@ func chainedOnListed(s Stage, listed map[string]bool) bool {
 // SortPlans orders plans by due time, then id; plans without a due time
 // come last.
 func SortPlans(p []Plan) {
-	sort.SliceStable(p, func(i, j int) bool {
-		a, b := p[i].DueAt, p[j].DueAt
-		switch {
-		case a == nil && b == nil:
-			return p[i].ID < p[j].ID
-		case a == nil:
-			return false
-		case b == nil:
-			return true
-		case !a.Equal(*b):
-			return a.Before(*b)
-		}
-		return p[i].ID < p[j].ID
-	})
+	sort.SliceStable(p, func(i, j int) bool { return DueBefore(p[i].DueAt, p[i].ID, p[j].DueAt, p[j].ID) })
+}
+
+// DueBefore orders obligations soonest due first, by id on a tie; those
+// without a due time come last.
+func DueBefore(a *time.Time, aID string, b *time.Time, bID string) bool {
+	switch {
+	case a == nil && b == nil:
+		return aID < bID
+	case a == nil:
+		return false
+	case b == nil:
+		return true
+	case !a.Equal(*b):
+		return a.Before(*b)
+	}
+	return aID < bID
 }

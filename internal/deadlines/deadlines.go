@@ -158,18 +158,7 @@ func (s *Service) List(ctx context.Context, f Filter, now time.Time) ([]Obligati
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i].DueAt, out[j].DueAt
-		switch {
-		case a == nil && b == nil:
-			return out[i].ID < out[j].ID
-		case a == nil:
-			return false
-		case b == nil:
-			return true
-		case !a.Equal(*b):
-			return a.Before(*b)
-		}
-		return out[i].ID < out[j].ID
+		return compliance.DueBefore(out[i].DueAt, out[i].ID, out[j].DueAt, out[j].ID)
 	})
 	return out, nil
 }

@@ -31,12 +31,7 @@ func (h *handler) postDeadlines(w http.ResponseWriter, r *http.Request) {
 	}
 	ids, err := h.d.Deadlines.Start(r.Context(), req)
 	if err != nil {
-		if errors.Is(err, incidents.ErrUnavailable) {
-			w.Header().Set("Retry-After", "5")
-			writeError(w, http.StatusServiceUnavailable, "temporal is unavailable; retry later")
-			return
-		}
-		writeError(w, http.StatusBadRequest, err.Error())
+		deadlineError(w, err)
 		return
 	}
 	if ids == nil {
@@ -52,12 +47,7 @@ func (h *handler) getDeadlines(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	list, err := h.d.Deadlines.List(r.Context(), deadlines.Filter{Status: q.Get("status"), Regime: q.Get("regime"), IncidentID: q.Get("incident")}, h.d.Now())
 	if err != nil {
-		if errors.Is(err, incidents.ErrUnavailable) {
-			w.Header().Set("Retry-After", "5")
-			writeError(w, http.StatusServiceUnavailable, "temporal is unavailable; retry later")
-			return
-		}
-		writeError(w, http.StatusBadRequest, err.Error())
+		deadlineError(w, err)
 		return
 	}
 	if list == nil {
@@ -149,12 +139,7 @@ func (h *handler) getExport(format string) http.HandlerFunc {
 		q := r.URL.Query()
 		list, err := h.d.Deadlines.List(r.Context(), deadlines.Filter{Status: q.Get("status"), Regime: q.Get("regime"), IncidentID: q.Get("incident")}, h.d.Now())
 		if err != nil {
-			if errors.Is(err, incidents.ErrUnavailable) {
-				w.Header().Set("Retry-After", "5")
-				writeError(w, http.StatusServiceUnavailable, "temporal is unavailable; retry later")
-				return
-			}
-			writeError(w, http.StatusBadRequest, err.Error())
+			deadlineError(w, err)
 			return
 		}
 		if format == "json" {
@@ -170,4 +155,15 @@ func (h *handler) getExport(format string) http.HandlerFunc {
 		w.Header().Set("Cache-Control", "no-store")
 		_ = deadlines.WriteCSV(w, list)
 	}
+}
+
+// deadlineError answers a start or list failure: 503 while Temporal is
+// away, 400 for what the request got wrong.
+func deadlineError(w http.ResponseWriter, err error) {
+	if errors.Is(err, incidents.ErrUnavailable) {
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "temporal is unavailable; retry later")
+		return
+	}
+	writeError(w, http.StatusBadRequest, err.Error())
 }
