@@ -81,11 +81,27 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
+// BadResponse is a 2xx answer that cannot be used: malformed JSON or XML, an
+// HTML login page from a proxy, or an error the vendor put inside a 200 (RT
+// does). Retrying the same call would get the same answer, so it is
+// non-retryable. The message must already be redacted.
+type BadResponse struct {
+	Integration string
+	Msg         string
+}
+
+func (e *BadResponse) Error() string { return e.Integration + ": unusable response: " + e.Msg }
+
+// NewBadResponse builds a *BadResponse, redacting msg with c's secrets.
+func (c *Client) NewBadResponse(format string, args ...any) error {
+	return &BadResponse{Integration: c.name, Msg: truncate(c.red.String(fmt.Sprintf(format, args...)), 500)}
+}
+
 // Temporal converts an error from Client.Do into a Temporal application
 // error: non-retryable for 4xx other than 408/429 (type "HTTP<code>"),
 // retryable for 408/429/5xx with NextRetryDelay from Retry-After, and
-// retryable "Timeout"/"Transport" for failures without a response.
-// Messages are the (already redacted) error strings; causes are not attached
+// retryable "Timeout"/"Transport" for failures without a response;
+// a *BadResponse is non-retryable ("BadResponse"). Messages are the (already redacted) error strings; causes are not attached
 // so that unredacted text never reaches Temporal history. nil maps to nil.
 func Temporal(err error) error {
 	if err == nil {
@@ -94,6 +110,10 @@ func Temporal(err error) error {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
 		return err
+	}
+	var br *BadResponse
+	if errors.As(err, &br) {
+		return temporal.NewNonRetryableApplicationError(br.Error(), "BadResponse", nil)
 	}
 	var se *StatusError
 	if errors.As(err, &se) {

@@ -9,11 +9,15 @@ package httpx
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -104,15 +108,33 @@ func (c *Client) Redact(s string) string { return c.red.String(s) }
 // RedactURL renders u without userinfo and with secret query values redacted.
 func (c *Client) RedactURL(u *url.URL) string { return c.red.URL(u) }
 
+// unsafeKey marks a call whose method is not idempotent (POST, PATCH).
+type unsafeKey struct{}
+
+// checkRetry decides transport-level retries. A POST or PATCH is resent only
+// when the server certainly did not act on it: no connection was made, or it
+// answered 408, 429 or 503. After a 502 or a reset the vendor may already
+// have created the ticket; Temporal's retry, which searches first, owns that.
 func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
+	unsafe, _ := ctx.Value(unsafeKey{}).(bool)
 	if err != nil {
+		if unsafe && !notSent(err) {
+			return false, nil
+		}
 		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 	}
 	if resp == nil || !retryableStatus(resp.StatusCode) {
 		return false, nil
+	}
+	if unsafe {
+		switch resp.StatusCode {
+		case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		default:
+			return false, nil
+		}
 	}
 	if ra, ok := retryAfter(resp.Header); ok && ra > MaxRetryWait {
 		return false, nil // surfaced as a retryable StatusError with RetryAfter
@@ -130,6 +152,36 @@ func backoff(min, max time.Duration, attempt int, resp *http.Response) time.Dura
 		}
 	}
 	return retryablehttp.DefaultBackoff(min, max, attempt, nil)
+}
+
+// notSent reports whether err happened before the request could reach the
+// server (the connection was never made).
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// Transport returns an http.Transport that trusts the PEM certificates in
+// caFile besides the system roots ("" means the system roots only), so an
+// internal CA never needs verification turned off.
+func Transport(caFile string) (*http.Transport, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if caFile == "" {
+		return tr, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("ca_file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("ca_file %s: no PEM certificate found", caFile)
+	}
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return tr, nil
 }
 
 // retryAfter parses a Retry-After header given in seconds or as an HTTP date.
@@ -169,6 +221,9 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*http.Response, err
 	method := req.Method
 	if method == "" {
 		method = http.MethodGet
+	}
+	if method == http.MethodPost || method == http.MethodPatch {
+		ctx = context.WithValue(ctx, unsafeKey{}, true)
 	}
 	rurl := c.red.URL(req.URL)
 	rreq, err := retryablehttp.FromRequest(req.WithContext(ctx))

@@ -335,3 +335,49 @@ func TestOptionsDefaults(t *testing.T) {
 		t.Fatal("RetryMax not honoured")
 	}
 }
+
+func TestPostNotResentAfter502(t *testing.T) {
+	s := newServer(t, func(n int32, w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadGateway) })
+	c, _ := newClient(t, Options{Name: "rt"})
+	req, _ := http.NewRequest(http.MethodPost, s.URL, strings.NewReader(`{}`))
+	_, err := c.Do(context.Background(), req)
+	var se *StatusError
+	if !errors.As(err, &se) || se.Status != http.StatusBadGateway {
+		t.Fatalf("err = %v, want a 502 StatusError", err)
+	}
+	if got := s.hits.Load(); got != 1 {
+		t.Fatalf("POST sent %d times after a 502, want 1 (the server may have acted)", got)
+	}
+}
+
+func TestPostResentAfter503(t *testing.T) {
+	s := newServer(t, func(n int32, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	})
+	c, _ := newClient(t, Options{Name: "rt"})
+	req, _ := http.NewRequest(http.MethodPost, s.URL, strings.NewReader(`{}`))
+	resp, err := c.Do(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := s.hits.Load(); got != 2 {
+		t.Fatalf("hits = %d, want 2", got)
+	}
+}
+
+func TestBadResponseIsNonRetryable(t *testing.T) {
+	c, _ := newClient(t, Options{Name: "rt", Secrets: []string{"s3cr3t"}})
+	err := Temporal(c.NewBadResponse("body %q is not JSON", "<html>login s3cr3t</html>"))
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || !appErr.NonRetryable() || appErr.Type() != "BadResponse" {
+		t.Fatalf("err = %#v, want non-retryable BadResponse", err)
+	}
+	if strings.Contains(err.Error(), "s3cr3t") {
+		t.Fatalf("secret in %q", err)
+	}
+}
