@@ -29,7 +29,7 @@ if [ -n "$need" ]; then
 		export DEBIAN_FRONTEND=noninteractive
 		apt-get update -qq
 		# shellcheck disable=SC2086
-		apt-get install -y -qq --no-install-recommends $need >/dev/null
+		apt-get install -y -qq $need >/dev/null
 	else
 		echo "install-test-deps: missing packages:$need (run as root with apt to install them)" >&2
 	fi
