@@ -23,6 +23,11 @@ type Config struct {
 	Playbooks  PlaybooksConfig  `mapstructure:"playbooks"`
 	Slack      SlackConfig      `mapstructure:"slack"`
 	Compliance ComplianceConfig `mapstructure:"compliance"`
+	// Integrations that playbook actions call.
+	Ticketing   TicketingConfig   `mapstructure:"ticketing"`
+	Firewall    FirewallConfig    `mapstructure:"firewall"`
+	ThreatIntel ThreatIntelConfig `mapstructure:"threat_intel"`
+	Webhooks    []WebhookConfig   `mapstructure:"webhooks"`
 }
 
 // ComplianceConfig tunes the regulatory catalogue.

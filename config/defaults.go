@@ -121,5 +121,19 @@ func Default() Config {
 		},
 		Playbooks: PlaybooksConfig{Library: true},
 		Slack:     SlackConfig{APIURL: "https://slack.com/api/", ReminderFraction: 0.5},
+		Ticketing: TicketingConfig{
+			RT:         RTConfig{Queue: "General"},
+			Jira:       JiraConfig{IssueType: "Task", ResolveTransition: "Done"},
+			ServiceNow: ServiceNowConfig{Table: "incident"},
+		},
+		Firewall: FirewallConfig{
+			NFTables: NFTablesConfig{Table: "riposte"},
+			PANOS:    PANOSConfig{Tag: "riposte-block"},
+		},
+		ThreatIntel: ThreatIntelConfig{
+			CacheTTL:   time.Hour,
+			AbuseIPDB:  AbuseIPDBConfig{URL: "https://api.abuseipdb.com", MaxAgeDays: 90},
+			VirusTotal: VirusTotalConfig{URL: "https://www.virustotal.com"},
+		},
 	}
 }

@@ -49,6 +49,15 @@ func TestExampleLoads(t *testing.T) {
 	if len(cfg.Slack.Usergroups) == 0 {
 		cfg.Slack.Usergroups = nil
 	}
+	if len(cfg.Firewall.Vendors) == 0 {
+		cfg.Firewall.Vendors = nil
+	}
+	if len(cfg.ThreatIntel.Providers) == 0 {
+		cfg.ThreatIntel.Providers = nil
+	}
+	if len(cfg.Webhooks) == 0 {
+		cfg.Webhooks = nil
+	}
 	if want := Default(); !reflect.DeepEqual(*cfg, want) {
 		t.Errorf("the example's values are not the defaults:\n got %+v\nwant %+v", *cfg, want)
 	}

@@ -67,6 +67,7 @@ func (c *Config) Validate() error {
 		v.add("incident.reopen_window", "must be at least 1m")
 	}
 	v.slack(&c.Slack)
+	v.integrations(c)
 	keys := make([]string, 0, len(c.Compliance.PolicyTargets))
 	for k := range c.Compliance.PolicyTargets {
 		keys = append(keys, k)
