@@ -28,6 +28,15 @@ type Config struct {
 	Firewall    FirewallConfig    `mapstructure:"firewall"`
 	ThreatIntel ThreatIntelConfig `mapstructure:"threat_intel"`
 	Webhooks    []WebhookConfig   `mapstructure:"webhooks"`
+	Bench       BenchConfig       `mapstructure:"bench"`
+}
+
+// BenchConfig is for `make bench` only.
+type BenchConfig struct {
+	// NullIntegration answers every firewall, ticketing and threat-intel
+	// action with the null integration (integrations/null), which does
+	// nothing, so that benchmarks measure Riposte rather than a vendor.
+	NullIntegration bool `mapstructure:"null_integration"`
 }
 
 // ComplianceConfig tunes the regulatory catalogue.

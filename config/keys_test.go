@@ -9,6 +9,7 @@ func TestKeyPaths(t *testing.T) {
 	t.Parallel()
 	want := []string{
 		"auth.tokens",
+		"bench.null_integration",
 		"compliance.enable",
 		"compliance.policy_targets",
 		"data_dir",

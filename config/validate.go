@@ -68,6 +68,9 @@ func (c *Config) Validate() error {
 	}
 	v.slack(&c.Slack)
 	v.integrations(c)
+	if c.Bench.NullIntegration && (c.Ticketing.System != "" || len(c.Firewall.Vendors) > 0 || len(c.ThreatIntel.Providers) > 0) {
+		v.add("bench.null_integration", "replaces every firewall, ticketing and threat-intel integration; it cannot be combined with ticketing.system, firewall.vendors or threat_intel.providers")
+	}
 	keys := make([]string, 0, len(c.Compliance.PolicyTargets))
 	for k := range c.Compliance.PolicyTargets {
 		keys = append(keys, k)
