@@ -21,9 +21,13 @@ func TestBenchNullIntegration(t *testing.T) {
 	const want = "bench.null_integration: replaces every firewall, ticketing and threat-intel integration; " +
 		"it cannot be combined with ticketing.system, firewall.vendors or threat_intel.providers"
 	for name, mutate := range map[string]func(c *Config){
-		"ticketing": func(c *Config) { c.Ticketing.System = "rt"; c.Ticketing.RT.URL = "https://rt.example.com"; c.Ticketing.RT.Token = "t" },
-		"firewall":  func(c *Config) { c.Firewall.Vendors = []string{"nftables"} },
-		"intel":     func(c *Config) { c.ThreatIntel.Providers = []string{"abuseipdb"}; c.ThreatIntel.AbuseIPDB.APIKey = "k" },
+		"ticketing": func(c *Config) {
+			c.Ticketing.System = "rt"
+			c.Ticketing.RT.URL = "https://rt.example.com"
+			c.Ticketing.RT.Token = "t"
+		},
+		"firewall": func(c *Config) { c.Firewall.Vendors = []string{"nftables"} },
+		"intel":    func(c *Config) { c.ThreatIntel.Providers = []string{"abuseipdb"}; c.ThreatIntel.AbuseIPDB.APIKey = "k" },
 	} {
 		c := Default()
 		c.Bench.NullIntegration = true
