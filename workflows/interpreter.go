@@ -60,14 +60,16 @@ type Decision struct {
 
 // ApprovalState is a pending or decided approval.
 type ApprovalState struct {
-	Step      string     `json:"step"`
-	Status    string     `json:"status"`
-	Prompt    string     `json:"prompt"`
-	Approvers []string   `json:"approvers"`
-	Required  int        `json:"required"`
-	Deadline  time.Time  `json:"deadline"`
-	Escalated bool       `json:"escalated,omitempty"`
-	Decisions []Decision `json:"decisions"`
+	Step      string    `json:"step"`
+	Status    string    `json:"status"`
+	Prompt    string    `json:"prompt"`
+	Approvers []string  `json:"approvers"`
+	Required  int       `json:"required"`
+	Deadline  time.Time `json:"deadline"`
+	// RequestedAt is when the approval was asked for (KPIs: response time).
+	RequestedAt time.Time  `json:"requested_at"`
+	Escalated   bool       `json:"escalated,omitempty"`
+	Decisions   []Decision `json:"decisions"`
 	// Chat is where the request was posted, once it was.
 	Chat *activities.ChatRef `json:"chat,omitempty"`
 }
@@ -82,6 +84,18 @@ type ActionRecord struct {
 	Error  string         `json:"error,omitempty"`
 	At     time.Time      `json:"at"`
 	Undo   bool           `json:"undo,omitempty"`
+}
+
+// TicketRecord is a ticket the incident opened.
+type TicketRecord struct {
+	Step   string    `json:"step"`
+	System string    `json:"system"`
+	ID     string    `json:"id"`
+	Number string    `json:"number,omitempty"`
+	URL    string    `json:"url,omitempty"`
+	At     time.Time `json:"at"`
+	// Resolved is set once ticket.resolve succeeded on it.
+	Resolved bool `json:"resolved,omitempty"`
 }
 
 // UndoRecord is a recorded reversal, run newest first on compensation or
@@ -251,6 +265,11 @@ func (r *runner) decide(ctx workflow.Context, req DecideRequest) (ApprovalState,
 func (r *runner) close(ctx workflow.Context, req LifecycleRequest) (IncidentState, error) {
 	st := r.st
 	now := workflow.Now(ctx)
+	// Closing is a person's action (the validator wants a role): it
+	// acknowledges the incident if nothing did before.
+	if st.Lifecycle.Acknowledged.IsZero() {
+		st.Lifecycle.Acknowledged = now
+	}
 	st.addTimeline(TimelineEntry{At: now, Actor: req.By, Kind: "closing", Message: req.Reason})
 	if r.cancel != nil {
 		r.cancel()
@@ -487,6 +506,7 @@ func (r *runner) execute(ctx workflow.Context, s playbooks.Step, req activities.
 		}
 	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: timeout, RetryPolicy: retry})
+	req = r.defaultTicket(req)
 	var res activities.ActionResult
 	err := workflow.ExecuteActivity(actx, activities.ActivityRunAction, req).Get(ctx, &res)
 	rec := ActionRecord{Step: req.StepID, Action: req.Name, Args: req.Args, At: workflow.Now(ctx), Undo: req.Undo, Output: res.Output}
@@ -499,7 +519,13 @@ func (r *runner) execute(ctx workflow.Context, s playbooks.Step, req activities.
 			verb = "undone"
 		}
 		msg := fmt.Sprintf("%s %s: %s", req.Name, verb, describeArgs(req.Args))
+		if strings.HasPrefix(req.Name, "enrich.") || req.Name == "ticket.create" {
+			// What the lookup found (or which ticket) is what a responder
+			// reads the timeline for.
+			msg += " → " + describeArgs(res.Output)
+		}
 		r.st.addTimeline(TimelineEntry{At: rec.At, Actor: "playbook", Kind: "action", Message: msg})
+		r.recordTicket(req, res.Output, rec.At)
 		if strings.HasPrefix(req.Name, "firewall.") || req.Name == "ticket.create" || req.Name == "ticket.resolve" {
 			r.threadNote(ctx, msg)
 		}
@@ -516,6 +542,46 @@ func (r *runner) execute(ctx workflow.Context, s playbooks.Step, req activities.
 		return nil, err
 	}
 	return res.Output, nil
+}
+
+// defaultTicket points ticket.comment and ticket.resolve without a ticket
+// argument at the incident's latest ticket.
+func (r *runner) defaultTicket(req activities.ActionRequest) activities.ActionRequest {
+	if req.Name != "ticket.comment" && req.Name != "ticket.resolve" || len(r.st.Tickets) == 0 {
+		return req
+	}
+	if s, _ := req.Args["ticket"].(string); s != "" {
+		return req
+	}
+	args := make(map[string]any, len(req.Args)+1)
+	for k, v := range req.Args {
+		args[k] = v
+	}
+	args["ticket"] = r.st.Tickets[len(r.st.Tickets)-1].ID
+	req.Args = args
+	return req
+}
+
+// recordTicket keeps the incident's tickets: opened by ticket.create,
+// marked resolved by ticket.resolve.
+func (r *runner) recordTicket(req activities.ActionRequest, out map[string]any, at time.Time) {
+	str := func(k string) string { s, _ := out[k].(string); return s }
+	switch req.Name {
+	case "ticket.create":
+		id := str("id")
+		for _, t := range r.st.Tickets {
+			if t.ID == id && t.System == str("system") {
+				return
+			}
+		}
+		r.st.Tickets = append(r.st.Tickets, TicketRecord{Step: req.StepID, System: str("system"), ID: id, Number: str("number"), URL: str("url"), At: at})
+	case "ticket.resolve":
+		for i := range r.st.Tickets {
+			if r.st.Tickets[i].ID == str("id") {
+				r.st.Tickets[i].Resolved = true
+			}
+		}
+	}
 }
 
 func describeArgs(args map[string]any) string {
@@ -581,7 +647,7 @@ func (r *runner) runApproval(ctx workflow.Context, s playbooks.Step) error {
 	}
 	st.Approvals = append(st.Approvals, ApprovalState{
 		Step: s.ID, Status: ApprovalPending, Prompt: fmt.Sprint(prompt), Approvers: slices.Clone(ap.Approvers),
-		Required: required, Deadline: workflow.Now(ctx).Add(ap.Timeout.D()), Decisions: []Decision{},
+		Required: required, Deadline: workflow.Now(ctx).Add(ap.Timeout.D()), RequestedAt: workflow.Now(ctx), Decisions: []Decision{},
 	})
 	st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: "playbook", Kind: "approval_requested",
 		Message: fmt.Sprintf("approval %s requested from %s: %s", s.ID, strings.Join(ap.Approvers, ", "), prompt)})

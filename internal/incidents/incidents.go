@@ -31,6 +31,9 @@ type Filter struct {
 	Severity string
 	Playbook string
 	Limit    int
+	// ActiveSince keeps incidents still running or closed at or after it
+	// (a time window for reports; zero keeps all).
+	ActiveSince time.Time
 }
 
 // Summary is one row of a list, from search attributes.
@@ -90,6 +93,9 @@ func Query(f Filter) string {
 	add(workflows.SAStatus.GetName(), f.Status)
 	add(workflows.SASeverity.GetName(), f.Severity)
 	add(workflows.SAPlaybook.GetName(), f.Playbook)
+	if !f.ActiveSince.IsZero() {
+		q = append(q, fmt.Sprintf("(ExecutionStatus = 'Running' OR CloseTime >= '%s')", f.ActiveSince.UTC().Format(time.RFC3339Nano)))
+	}
 	return strings.Join(q, " AND ")
 }
 
