@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -69,9 +70,20 @@ type Firewall interface {
 // Actions runs playbook actions against the configured integrations. A nil
 // integration answers "not configured".
 type Actions struct {
+	// Firewall is the built-in EDL; Vendors also get every block.
 	Firewall   Firewall
+	Vendors    []VendorFirewall
 	Chat       Chat
 	Compliance Compliance
+	Ticketing  Ticketing
+	Enrichers  []Enricher
+	// EnrichCache reuses enrichment answers (NewEnrichCache); nil: none.
+	EnrichCache *enrichCache
+	Webhooks    Webhooks
+	// Observe, when set, is told about every integration call.
+	Observe Observer
+
+	cacheOnce sync.Once
 }
 
 // Compliance starts regulatory clocks for an incident.
@@ -86,7 +98,9 @@ func (a *Actions) RunAction(ctx context.Context, req ActionRequest) (ActionResul
 	case "firewall":
 		return a.firewall(ctx, req, verb)
 	case "ticket":
-		return ActionResult{}, notConfigured("ticketing", req.Name)
+		return a.ticket(ctx, req, verb)
+	case "webhook":
+		return a.webhook(ctx, req)
 	case "chat":
 		if a.Chat == nil {
 			return ActionResult{}, notConfigured("chat", req.Name)
@@ -96,13 +110,18 @@ func (a *Actions) RunAction(ctx context.Context, req ActionRequest) (ActionResul
 			return ActionResult{}, invalid(req.Name, "message: required")
 		}
 		channel, _ := req.Args["channel"].(string)
-		ref, err := a.Chat.PostMessage(ctx, channel, msg)
+		var ref ChatRef
+		err := a.observe("slack", req.Name, func() error {
+			var err error
+			ref, err = a.Chat.PostMessage(ctx, channel, msg)
+			return err
+		})
 		if err != nil {
-			return ActionResult{}, fmt.Errorf("%s: %w", req.Name, err)
+			return ActionResult{}, wrap(req.Name, err)
 		}
 		return ActionResult{Output: map[string]any{"channel": ref.Channel, "ts": ref.TS}}, nil
 	case "enrich":
-		return ActionResult{}, notConfigured("threat_intel", req.Name)
+		return a.enrich(ctx, req, verb)
 	case "compliance":
 		if a.Compliance == nil {
 			return ActionResult{}, notConfigured("compliance", req.Name)
@@ -123,6 +142,7 @@ func invalid(action, format string, args ...any) error {
 
 func (a *Actions) firewall(ctx context.Context, req ActionRequest, verb string) (ActionResult, error) {
 	if a.Firewall == nil {
+		a.notConfiguredCall("firewall", req.Name)
 		return ActionResult{}, notConfigured("firewall", req.Name)
 	}
 	block := strings.HasPrefix(verb, "block_")
@@ -148,19 +168,36 @@ func (a *Actions) firewall(ctx context.Context, req ActionRequest, verb string) 
 			}
 			b.TTL = d
 		}
-		if err := a.Firewall.Block(ctx, b); err != nil {
-			return ActionResult{}, fmt.Errorf("%s %s: %w", req.Name, value, err)
+		if err := a.observe("edl", req.Name, func() error { return a.Firewall.Block(ctx, b) }); err != nil {
+			return ActionResult{}, wrap(req.Name+" "+value, err)
 		}
 		out := map[string]any{"type": typ, "value": value, "blocked": true}
 		if b.TTL > 0 {
 			out["ttl"] = b.TTL.String()
 		}
+		return a.withVendors(ctx, req, b, true, out)
+	}
+	if err := a.observe("edl", req.Name, func() error { return a.Firewall.Unblock(ctx, b) }); err != nil {
+		return ActionResult{}, wrap(req.Name+" "+value, err)
+	}
+	return a.withVendors(ctx, req, b, false, map[string]any{"type": typ, "value": value, "blocked": false})
+}
+
+// withVendors repeats a block or unblock on the vendor firewalls and
+// records which of them carried it.
+func (a *Actions) withVendors(ctx context.Context, req ActionRequest, b Block, block bool, out map[string]any) (ActionResult, error) {
+	if len(a.Vendors) == 0 {
 		return ActionResult{Output: out}, nil
 	}
-	if err := a.Firewall.Unblock(ctx, b); err != nil {
-		return ActionResult{}, fmt.Errorf("%s %s: %w", req.Name, value, err)
+	done, skipped, err := a.vendorBlocks(ctx, req, b, block)
+	if err != nil {
+		return ActionResult{}, err
 	}
-	return ActionResult{Output: map[string]any{"type": typ, "value": value, "blocked": false}}, nil
+	out["firewalls"] = append([]any{"edl"}, done...)
+	if len(skipped) > 0 {
+		out["skipped"] = skipped
+	}
+	return ActionResult{Output: out}, nil
 }
 
 // canonical validates and normalises a value to block. Blocking a
@@ -220,7 +257,7 @@ func (a *Actions) startClocks(ctx context.Context, req ActionRequest) (ActionRes
 	}
 	ids, err := a.Compliance.StartClocks(ctx, req.IncidentID, regimes, events)
 	if err != nil {
-		return ActionResult{}, fmt.Errorf("%s: %w", req.Name, err)
+		return ActionResult{}, wrap(req.Name, err)
 	}
 	started := make([]any, 0, len(ids))
 	for _, id := range ids {

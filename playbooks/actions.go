@@ -57,6 +57,7 @@ const (
 	IntegrationThreatIntel = "threat_intel"
 	IntegrationChat        = "chat"
 	IntegrationCompliance  = "compliance"
+	IntegrationWebhook     = "webhook"
 )
 
 // Actions is the registry of actions, by name. It is data: the validator
@@ -145,6 +146,12 @@ var Actions = map[string]ActionSpec{
 		Description: "post a message to the incident's chat thread or a channel",
 		Args:        []ArgSpec{{Name: "message", Type: ArgString, Required: true}, {Name: "channel", Type: ArgString}},
 		Integration: IntegrationChat,
+	},
+	"webhook.post": {
+		Name:        "webhook.post",
+		Description: "POST a JSON body (its strings may be ${{ }} templates) to a configured outbound webhook, signed when it has a secret",
+		Args:        []ArgSpec{{Name: "webhook", Type: ArgString, Required: true}, {Name: "body", Type: ArgAny, Required: true}},
+		Integration: IntegrationWebhook,
 	},
 	"compliance.start_clocks": {
 		Name:        "compliance.start_clocks",

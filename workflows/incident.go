@@ -143,6 +143,7 @@ type IncidentState struct {
 	Approvals   []ApprovalState     `json:"approvals"`
 	Actions     []ActionRecord      `json:"actions"`
 	Undos       []UndoRecord        `json:"undos"`
+	Tickets     []TicketRecord      `json:"tickets"`
 	Vars        map[string]any      `json:"vars"`
 	// Channel is the incident's own chat channel, when one was opened.
 	Channel *activities.ChatRef `json:"channel,omitempty"`
