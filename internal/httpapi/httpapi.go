@@ -60,6 +60,8 @@ type Deps struct {
 	MaxBodyBytes int64
 	Metrics      *Metrics
 	Gatherer     prometheus.Gatherer
+	// KPI computes GET /v1/kpi; nil leaves the route out.
+	KPI KPIService
 	// Now is the clock for HMAC timestamps; nil is time.Now.
 	Now func() time.Time
 }
@@ -131,6 +133,9 @@ func NewHandler(d Deps) http.Handler {
 		mux.HandleFunc("POST /v1/deadlines/{id}/cancellations", h.postCancellation)
 		mux.HandleFunc("GET /v1/deadlines/export.csv", h.getExport("csv"))
 		mux.HandleFunc("GET /v1/deadlines/export.json", h.getExport("json"))
+	}
+	if d.KPI != nil {
+		mux.HandleFunc("GET /v1/kpi", h.getKPI)
 	}
 	if d.Blocklist != nil {
 		mux.HandleFunc("GET /v1/blocklist/ip.txt", h.getBlocklist("ip"))
