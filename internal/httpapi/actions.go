@@ -52,18 +52,26 @@ func (h *handler) postDecision(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &body) {
 		return
 	}
-	if body.Decision != "approve" && body.Decision != "reject" {
-		writeError(w, http.StatusBadRequest, `decision: must be "approve" or "reject"`)
-		return
-	}
-	a, err := h.d.Writer.Decide(r.Context(), r.PathValue("id"), workflows.DecideRequest{
-		Step: r.PathValue("step"), Decision: body.Decision, By: principalID(p), Roles: []string{p.Role}, Comment: body.Comment,
-	})
+	a, err := h.decide(r.Context(), p, r.PathValue("id"), r.PathValue("step"), body.Decision, body.Comment)
 	if err != nil {
 		h.updateError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, a)
+}
+
+var errBadDecision = errors.New(`decision: must be "approve" or "reject"`)
+
+// decide votes on an approval through the incident's "decide" Update, whose
+// validator checks the voter's role against the approvers before anything
+// is recorded. The API and the console both vote through it.
+func (h *handler) decide(ctx context.Context, p auth.Principal, id, step, decision, comment string) (*workflows.ApprovalState, error) {
+	if decision != "approve" && decision != "reject" {
+		return nil, errBadDecision
+	}
+	return h.d.Writer.Decide(ctx, id, workflows.DecideRequest{
+		Step: step, Decision: decision, By: principalID(p), Roles: []string{p.Role}, Comment: comment,
+	})
 }
 
 func (h *handler) postLifecycle(reopen bool) http.HandlerFunc {
@@ -101,19 +109,31 @@ func (h *handler) postLifecycle(reopen bool) http.HandlerFunc {
 }
 
 func (h *handler) updateError(w http.ResponseWriter, err error) {
-	var rej *incidents.RejectedError
-	if errors.As(err, &rej) {
-		switch rej.Type {
-		case incidents.ErrTypeForbidden:
-			writeError(w, http.StatusForbidden, rej.Message)
-		case incidents.ErrTypeConflict:
-			writeError(w, http.StatusConflict, rej.Message)
-		default:
-			writeError(w, http.StatusBadRequest, rej.Message)
-		}
+	if code, msg, ok := updateStatus(err); ok {
+		writeError(w, code, msg)
 		return
 	}
 	h.incidentError(w, err)
+}
+
+// updateStatus maps a refused Update (or a bad decision) to its status and
+// message; ok is false for other errors.
+func updateStatus(err error) (code int, msg string, ok bool) {
+	if errors.Is(err, errBadDecision) {
+		return http.StatusBadRequest, err.Error(), true
+	}
+	var rej *incidents.RejectedError
+	if !errors.As(err, &rej) {
+		return 0, "", false
+	}
+	switch rej.Type {
+	case incidents.ErrTypeForbidden:
+		return http.StatusForbidden, rej.Message, true
+	case incidents.ErrTypeConflict:
+		return http.StatusConflict, rej.Message, true
+	default:
+		return http.StatusBadRequest, rej.Message, true
+	}
 }
 
 // getBlocklist serves the EDL as plain text. Firewalls authenticate with a

@@ -56,8 +56,22 @@ func (h *handler) getDeadlines(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"deadlines": list})
 }
 
+// submitRoles may record a regulatory report; the DeadlineWorkflow's
+// validator checks the same roles.
+var submitRoles = []string{auth.RoleAdmin, auth.RoleCompliance}
+
+// submit records a filed report through the obligation's Update. The API
+// and the console both submit through it.
+func (h *handler) submit(ctx context.Context, p auth.Principal, id string, req workflows.SubmitRequest) (*workflows.DeadlineState, error) {
+	if req.SubmittedAt.IsZero() {
+		req.SubmittedAt = h.d.Now().UTC()
+	}
+	req.SubmittedBy, req.Roles = principalID(p), []string{p.Role}
+	return h.d.Deadlines.Submit(ctx, id, req)
+}
+
 func (h *handler) postSubmission(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.requireRole(w, r, auth.RoleAdmin, auth.RoleCompliance)
+	p, ok := h.requireRole(w, r, submitRoles...)
 	if !ok {
 		return
 	}
@@ -72,12 +86,12 @@ func (h *handler) postSubmission(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &body) {
 		return
 	}
-	at := h.d.Now().UTC()
+	var at time.Time
 	if body.SubmittedAt != nil {
 		at = body.SubmittedAt.UTC()
 	}
-	st, err := h.d.Deadlines.Submit(r.Context(), r.PathValue("id"), workflows.SubmitRequest{
-		SubmittedAt: at, Reference: body.Reference, Recipient: body.Recipient, SubmittedBy: principalID(p), Roles: []string{p.Role},
+	st, err := h.submit(r.Context(), p, r.PathValue("id"), workflows.SubmitRequest{
+		SubmittedAt: at, Reference: body.Reference, Recipient: body.Recipient,
 		Note: body.Note, EvidenceURL: body.EvidenceURL, ReasonsForDelay: body.ReasonsForDelay,
 	})
 	if err != nil {
@@ -130,10 +144,11 @@ func (h *handler) postCancellation(w http.ResponseWriter, r *http.Request) {
 
 // getExport is the audit evidence: every obligation with its triggers, due
 // time, reminders, submission, deferral, cancellation, who did what and
-// when, and the catalogue version.
+// when, and the catalogue version. The console's session cookie is
+// accepted as well as a bearer token, so the board can link to it.
 func (h *handler) getExport(format string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := h.requireRole(w, r, auth.RoleAdmin, auth.RoleCompliance); !ok {
+		if _, ok := h.requireRoleOrSession(w, r, auth.RoleAdmin, auth.RoleCompliance); !ok {
 			return
 		}
 		q := r.URL.Query()

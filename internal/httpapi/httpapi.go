@@ -17,6 +17,7 @@ import (
 	"github.com/riposte-soar/riposte/internal/auth"
 	"github.com/riposte-soar/riposte/internal/incidents"
 	"github.com/riposte-soar/riposte/internal/ingest"
+	"github.com/riposte-soar/riposte/playbooks"
 	"github.com/riposte-soar/riposte/workflows"
 )
 
@@ -62,11 +63,18 @@ type Deps struct {
 	Gatherer     prometheus.Gatherer
 	// KPI computes GET /v1/kpi; nil leaves the route out.
 	KPI KPIService
+	// Playbooks are the loaded playbooks, shown read-only in the console.
+	Playbooks map[string]*playbooks.Playbook
+	// Console configures the web console's sessions.
+	Console ConsoleConfig
 	// Now is the clock for HMAC timestamps; nil is time.Now.
 	Now func() time.Time
 }
 
-type handler struct{ d Deps }
+type handler struct {
+	d        Deps
+	sessions *sessionStore
+}
 
 // NewHandler returns the root handler.
 func NewHandler(d Deps) http.Handler {
@@ -85,7 +93,7 @@ func NewHandler(d Deps) http.Handler {
 	if d.Metrics == nil {
 		d.Metrics = NewMetrics(prometheus.NewRegistry())
 	}
-	h := &handler{d: d}
+	h := &handler{d: d, sessions: newSessionStore(d.Console.SessionTTL, d.Now)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -141,6 +149,9 @@ func NewHandler(d Deps) http.Handler {
 		mux.HandleFunc("GET /v1/blocklist/ip.txt", h.getBlocklist("ip"))
 		mux.HandleFunc("GET /v1/blocklist/domain.txt", h.getBlocklist("domain"))
 		mux.HandleFunc("GET /v1/blocklist/url.txt", h.getBlocklist("url"))
+	}
+	if d.Incidents != nil {
+		h.registerConsole(mux)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not found: "+r.Method+" "+r.URL.Path)

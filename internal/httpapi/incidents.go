@@ -69,15 +69,24 @@ func (h *handler) getIncident(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) incidentError(w http.ResponseWriter, err error) {
+	code, msg := h.readStatus(err)
+	if code == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
+	writeError(w, code, msg)
+}
+
+// readStatus maps a failed read to its status and message, logging what
+// the client cannot act on.
+func (h *handler) readStatus(err error) (int, string) {
 	switch {
 	case errors.Is(err, incidents.ErrNotFound):
-		writeError(w, http.StatusNotFound, "incident not found")
+		return http.StatusNotFound, "incident not found"
 	case errors.Is(err, incidents.ErrUnavailable):
-		w.Header().Set("Retry-After", "5")
-		writeError(w, http.StatusServiceUnavailable, "temporal is unavailable; retry later")
+		return http.StatusServiceUnavailable, "temporal is unavailable; retry later"
 	default:
 		h.d.Logger.Error("read incident", zapErr(err))
-		writeError(w, http.StatusInternalServerError, "read incident failed")
+		return http.StatusInternalServerError, "read incident failed"
 	}
 }
 
