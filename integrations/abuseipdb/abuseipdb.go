@@ -23,8 +23,8 @@ import (
 const (
 	// DefaultURL is AbuseIPDB's public API v2 base.
 	DefaultURL = "https://api.abuseipdb.com/api/v2"
-	// DefaultMaxAgeInDays is how far back reports count (the vendor allows 1-365).
-	DefaultMaxAgeInDays = 90
+	// DefaultMaxAgeDays is how far back reports count (the vendor allows 1-365).
+	DefaultMaxAgeDays = 90
 	// maxBody bounds a CHECK answer; verbose answers carry up to 10,000 reports.
 	maxBody = 16 << 20
 	name    = "abuseipdb"
@@ -32,11 +32,11 @@ const (
 
 // Config configures the client. APIKey is a secret.
 type Config struct {
-	URL          string        // API v2 base, default DefaultURL
-	APIKey       string        // required; sent in the Key header
-	MaxAgeInDays int           // 1-365, default 90
-	Timeout      time.Duration // per call, default httpx.DefaultTimeout
-	Transport    http.RoundTripper
+	URL        string        // API v2 base, default DefaultURL
+	APIKey     string        // required; sent in the Key header
+	MaxAgeDays int           // 1-365, default 90
+	Timeout    time.Duration // per call, default httpx.DefaultTimeout
+	Transport  http.RoundTripper
 }
 
 // Client calls the AbuseIPDB API.
@@ -66,10 +66,10 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 		errs = append(errs, errors.New("api_key: required"))
 	}
 	switch {
-	case cfg.MaxAgeInDays == 0:
-		cfg.MaxAgeInDays = DefaultMaxAgeInDays
-	case cfg.MaxAgeInDays < 1 || cfg.MaxAgeInDays > 365:
-		errs = append(errs, fmt.Errorf("max_age_in_days: %d is outside 1-365", cfg.MaxAgeInDays))
+	case cfg.MaxAgeDays == 0:
+		cfg.MaxAgeDays = DefaultMaxAgeDays
+	case cfg.MaxAgeDays < 1 || cfg.MaxAgeDays > 365:
+		errs = append(errs, fmt.Errorf("max_age_days: %d is outside 1-365", cfg.MaxAgeDays))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("abuseipdb: %w", err)
@@ -83,7 +83,7 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 		base:   base,
 		quota:  qt,
 		key:    cfg.APIKey,
-		maxAge: cfg.MaxAgeInDays,
+		maxAge: cfg.MaxAgeDays,
 		log:    log.With(zap.String("integration", name)),
 		http: httpx.New(httpx.Options{
 			Name:          name,

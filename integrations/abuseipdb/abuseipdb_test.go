@@ -298,8 +298,8 @@ func TestNewValidates(t *testing.T) {
 	if _, err := New(Config{}, nil); err == nil || err.Error() != "abuseipdb: api_key: required" {
 		t.Errorf("empty config: %v", err)
 	}
-	if _, err := New(Config{APIKey: apiKey, URL: "api.abuseipdb.com", MaxAgeInDays: 366}, nil); err == nil ||
-		err.Error() != "abuseipdb: url: must be an absolute http(s) URL\nmax_age_in_days: 366 is outside 1-365" {
+	if _, err := New(Config{APIKey: apiKey, URL: "api.abuseipdb.com", MaxAgeDays: 366}, nil); err == nil ||
+		err.Error() != "abuseipdb: url: must be an absolute http(s) URL\nmax_age_days: 366 is outside 1-365" {
 		t.Errorf("bad url and age: %v", err)
 	}
 	c, err := New(Config{APIKey: apiKey}, nil)
