@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riposte-soar/riposte/internal/contracttest"
 	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -218,22 +219,9 @@ func assertNonRetryable(t *testing.T, err error, typ, contains string) {
 // (message or field) or in one of errs.
 func assertNoSecret(t *testing.T, logs *observer.ObservedLogs, errs ...error) {
 	t.Helper()
-	forms := []string{apiKey, url.QueryEscape(apiKey), url.PathEscape(apiKey)}
-	check := func(where, s string) {
-		for _, f := range forms {
-			if strings.Contains(s, f) {
-				t.Errorf("secret leaked in %s: %s", where, s)
-			}
-		}
-	}
-	for _, e := range logs.All() {
-		check("log message", e.Message)
-		check("log fields", fmt.Sprint(e.ContextMap()))
-	}
+	contracttest.NoSecrets(t, logs, nil, apiKey)
 	for _, err := range errs {
-		if err != nil {
-			check("error", err.Error())
-		}
+		contracttest.NoSecrets(t, nil, err, apiKey)
 	}
 }
 
