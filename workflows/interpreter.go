@@ -233,6 +233,9 @@ func (r *runner) decide(ctx workflow.Context, req DecideRequest) (ApprovalState,
 	a := r.approval(req.Step)
 	now := workflow.Now(ctx)
 	a.Decisions = append(a.Decisions, Decision{By: req.By, Decision: req.Decision, At: now, Comment: req.Comment})
+	if len(a.Decisions) == 1 && !a.RequestedAt.IsZero() {
+		workflow.GetMetricsHandler(ctx).Timer(MetricApprovalResponse).Record(now.Sub(a.RequestedAt))
+	}
 	if r.st.Lifecycle.Acknowledged.IsZero() {
 		r.st.Lifecycle.Acknowledged = now
 	}
@@ -649,6 +652,7 @@ func (r *runner) runApproval(ctx workflow.Context, s playbooks.Step) error {
 		Step: s.ID, Status: ApprovalPending, Prompt: fmt.Sprint(prompt), Approvers: slices.Clone(ap.Approvers),
 		Required: required, Deadline: workflow.Now(ctx).Add(ap.Timeout.D()), RequestedAt: workflow.Now(ctx), Decisions: []Decision{},
 	})
+	workflow.GetMetricsHandler(ctx).Counter(MetricApprovalsRequested).Inc(1)
 	st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: "playbook", Kind: "approval_requested",
 		Message: fmt.Sprintf("approval %s requested from %s: %s", s.ID, strings.Join(ap.Approvers, ", "), prompt)})
 	posted := r.postApproval(ctx, s)
@@ -672,6 +676,7 @@ func (r *runner) runApproval(ctx workflow.Context, s playbooks.Step) error {
 	ok, err := await(ap.Timeout.D())
 	if err != nil {
 		r.finish(ctx, s.ID, StepCancelled, nil, "cancelled")
+		countApproval(ctx, "cancelled")
 		return err
 	}
 	if !ok && ap.OnTimeout == "escalate" {
@@ -685,6 +690,7 @@ func (r *runner) runApproval(ctx workflow.Context, s playbooks.Step) error {
 		ok, err = await(ap.EscalationTimeout.D())
 		if err != nil {
 			r.finish(ctx, s.ID, StepCancelled, nil, "cancelled")
+			countApproval(ctx, "cancelled")
 			return err
 		}
 	}
@@ -693,6 +699,7 @@ func (r *runner) runApproval(ctx workflow.Context, s playbooks.Step) error {
 		a.Status = ApprovalExpired
 		st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: "riposte", Kind: "approval_expired", Message: fmt.Sprintf("approval %s expired: denied", s.ID)})
 	}
+	countApproval(ctx, a.Status)
 	r.followUp(ctx, posted, s, activities.NoticeUpdate)
 	out := map[string]any{"approved": a.Status == ApprovalApproved, "status": a.Status, "decisions": len(a.Decisions)}
 	switch a.Status {
@@ -1002,4 +1009,22 @@ func (r *runner) threadNote(ctx workflow.Context, text string) {
 			r.chatFailed(gctx, "thread", err)
 		}
 	})
+}
+
+// Metrics the incident workflow emits through the SDK's metrics handler,
+// which stays silent during replay; internal/app exports them to
+// Prometheus.
+const (
+	// MetricApprovalsRequested counts approvals asked for.
+	MetricApprovalsRequested = "riposte_approvals_requested"
+	// MetricApprovalsDecided counts settled approvals by their "outcome"
+	// tag: approved, rejected, expired or cancelled.
+	MetricApprovalsDecided = "riposte_approvals_decided"
+	// MetricApprovalResponse times an approval's request to its first
+	// decision.
+	MetricApprovalResponse = "riposte_approval_response"
+)
+
+func countApproval(ctx workflow.Context, outcome string) {
+	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"outcome": outcome}).Counter(MetricApprovalsDecided).Inc(1)
 }
