@@ -83,7 +83,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&g.configFile, "config", "", "config file (YAML); default riposte.yaml in the working directory if present, or $RIPOSTE_CONFIG")
 	root.AddCommand(newDevCmd(g), newServeCmd(g), newWorkerCmd(g), newVersionCmd(), newTokenCmd(),
-		newAlertCmd(g), newIncidentCmd(), newPlaybookCmd(g), newDeadlinesCmd())
+		newAlertCmd(g), newIncidentCmd(), newPlaybookCmd(g), newDeadlinesCmd(), newIntegrationsCmd(g))
 	return root
 }
 

@@ -163,6 +163,11 @@ func Run(ctx context.Context, o Options) error {
 	dl := &deadlines.Service{Client: holder.get, Namespace: tcfg.Namespace, TaskQueue: tcfg.TaskQueue,
 		Catalogue: cat.Enable(cfg.Compliance.Enable...), Policy: policy}
 	acts := &activities.Actions{Firewall: blocklist, Compliance: dl}
+	built, err := Integrations(cfg, log.With(zap.String("component", "integrations")))
+	if err != nil {
+		return fmt.Errorf("integrations: %w", err)
+	}
+	built.Wire(acts, cfg.ThreatIntel.CacheTTL)
 	if cfg.Bench.NullIntegration {
 		if err := useNullIntegration(acts, log.With(zap.String("component", "activities"))); err != nil {
 			return fmt.Errorf("bench.null_integration: %w", err)
