@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,13 +27,15 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+var logStart sync.Once
+
 func liveRT(t *testing.T) *testrt.Server {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: needs a real RT")
 	}
 	s := testrt.Shared(t)
-	t.Logf("RT %s started in %s", s.URL, s.StartTime.Round(time.Millisecond))
+	logStart.Do(func() { t.Logf("RT %s started in %s", s.URL, s.StartTime.Round(time.Millisecond)) })
 	return s
 }
 
@@ -351,3 +354,49 @@ func putJSON(t *testing.T, s *testrt.Server, path string, body any) {
 }
 
 func urlQuery(s string) string { return url.QueryEscape(s) }
+
+// With KeyCustomField the key is also stored in a custom field, so a ticket
+// whose subject a human edited is still found.
+func TestLiveKeyCustomField(t *testing.T) {
+	s := liveRT(t)
+	s.Perl(t, `use RT; RT::LoadConfig(); RT::Init();
+my $cf = RT::CustomField->new(RT->SystemUser);
+$cf->LoadByName(Name => 'Riposte Key', LookupType => 'RT::Queue-RT::Ticket');
+unless ($cf->id) {
+	my ($id, $msg) = $cf->Create(Name => 'Riposte Key', Type => 'FreeformSingle', LookupType => 'RT::Queue-RT::Ticket');
+	die "create: $msg\n" unless $id;
+	my ($ok, $m) = $cf->AddToObject(RT::Queue->new(RT->SystemUser)); # global
+	die "apply: $m\n" unless $ok;
+}`)
+	c, _ := liveClient(t, s, func(c *Config) { c.KeyCustomField = "Riposte Key" })
+	ctx := context.Background()
+	key := "inc-700/cf_key"
+	first, err := c.Create(ctx, NewTicket{Key: key, Title: "with a custom field"})
+	if err != nil || !first.Created {
+		t.Fatalf("create = %+v, %v", first, err)
+	}
+	var tk struct {
+		CustomFields []struct {
+			Name   string   `json:"name"`
+			Values []string `json:"values"`
+		}
+	}
+	s.GetJSON(t, "ticket/"+first.ID, &tk)
+	if fmt.Sprint(tk.CustomFields) != fmt.Sprint([]struct {
+		Name   string
+		Values []string
+	}{{"Riposte Key", []string{key}}}) {
+		t.Errorf("custom fields = %+v, want Riposte Key = %q", tk.CustomFields, key)
+	}
+
+	putJSON(t, s, "ticket/"+first.ID, map[string]any{"Subject": "renamed by a responder"})
+	again, err := c.Create(ctx, NewTicket{Key: key, Title: "with a custom field"})
+	if err != nil || again.ID != first.ID || again.Created {
+		t.Errorf("create after the subject changed = %+v, %v; want ticket %s, not created", again, err, first.ID)
+	}
+	// A look-alike key in the custom field is not taken for this one.
+	other, err := c.Create(ctx, NewTicket{Key: "inc-700/CF_KEY", Title: "look-alike"})
+	if err != nil || !other.Created || other.ID == first.ID {
+		t.Errorf("look-alike key = %+v, %v; want a new ticket", other, err)
+	}
+}
