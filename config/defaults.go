@@ -124,7 +124,7 @@ func Default() Config {
 		Ticketing: TicketingConfig{
 			RT:         RTConfig{Queue: "General"},
 			Jira:       JiraConfig{IssueType: "Task", ResolveTransition: "Done"},
-			ServiceNow: ServiceNowConfig{Table: "incident"},
+			ServiceNow: ServiceNowConfig{Table: "incident", CommentField: "work_notes"},
 		},
 		Firewall: FirewallConfig{
 			NFTables: NFTablesConfig{Table: "riposte"},

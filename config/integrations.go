@@ -43,8 +43,11 @@ type JiraConfig struct {
 	IssueType string `mapstructure:"issue_type"`
 	// ResolveTransition is the workflow transition (or target status) that
 	// ticket.resolve applies.
-	ResolveTransition string        `mapstructure:"resolve_transition"`
-	Timeout           time.Duration `mapstructure:"timeout"`
+	ResolveTransition string `mapstructure:"resolve_transition"`
+	// SetPriority sends the incident's priority on create (off: many
+	// projects have no priority field on their create screen).
+	SetPriority bool          `mapstructure:"set_priority"`
+	Timeout     time.Duration `mapstructure:"timeout"`
 }
 
 // ServiceNowConfig is the ServiceNow Table API.
@@ -56,9 +59,16 @@ type ServiceNowConfig struct {
 	// Token is an OAuth bearer token, instead of username/password.
 	Token Secret `mapstructure:"token"`
 	// Table is incident or sn_si_incident.
-	Table           string        `mapstructure:"table"`
-	AssignmentGroup string        `mapstructure:"assignment_group"`
-	Timeout         time.Duration `mapstructure:"timeout"`
+	Table           string `mapstructure:"table"`
+	AssignmentGroup string `mapstructure:"assignment_group"`
+	// CommentField is work_notes (internal) or comments (visible to the
+	// caller).
+	CommentField string `mapstructure:"comment_field"`
+	// CloseCode and ResolveState are what ticket.resolve sets.
+	CloseCode    string        `mapstructure:"close_code"`
+	ResolveState string        `mapstructure:"resolve_state"`
+	CAFile       string        `mapstructure:"ca_file"`
+	Timeout      time.Duration `mapstructure:"timeout"`
 }
 
 // FirewallConfig lists vendor firewalls that block besides the built-in
@@ -154,7 +164,9 @@ type WebhookConfig struct {
 	Headers map[string]string `mapstructure:"headers"`
 	// Secret signs each call: X-Riposte-Signature is sha256=hex(HMAC of
 	// "<X-Riposte-Timestamp>.<body>").
-	Secret  Secret        `mapstructure:"secret"`
+	Secret Secret `mapstructure:"secret"`
+	// CAFile trusts an internal CA (PEM) for this receiver.
+	CAFile  string        `mapstructure:"ca_file"`
 	Timeout time.Duration `mapstructure:"timeout"`
 }
 
@@ -216,6 +228,8 @@ func (v *validator) integrations(c *Config) {
 			v.add("ticketing.servicenow.token", "required (or ticketing.servicenow.username and ticketing.servicenow.password)")
 		}
 		v.oneOf("ticketing.servicenow.table", t.ServiceNow.Table, []string{"incident", "sn_si_incident"}, false)
+		v.oneOf("ticketing.servicenow.comment_field", t.ServiceNow.CommentField, []string{"work_notes", "comments"}, false)
+		v.readable("ticketing.servicenow.ca_file", t.ServiceNow.CAFile)
 	}
 	v.notNegativeDuration("ticketing.rt.timeout", t.RT.Timeout)
 	v.notNegativeDuration("ticketing.jira.timeout", t.Jira.Timeout)
@@ -292,6 +306,10 @@ func (v *validator) integrations(c *Config) {
 		}
 		names[w.Name] = true
 		v.httpURL(key+".url", w.URL)
+		v.readable(key+".ca_file", w.CAFile)
+		if w.Secret.IsSet() && len(w.Secret.Reveal()) < 16 {
+			v.add(key+".secret", "must be at least 16 characters")
+		}
 		v.notNegativeDuration(key+".timeout", w.Timeout)
 	}
 }

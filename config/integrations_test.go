@@ -72,10 +72,11 @@ func TestValidateIntegrations(t *testing.T) {
 			"threat_intel.cache_ttl: must not be negative",
 		}},
 		{"webhooks", func(c *Config) {
-			c.Webhooks = []WebhookConfig{{Name: "soc-bus", URL: "https://bus"}, {Name: "soc-bus", URL: "ftp://x"}, {Name: "Bad Name", URL: "https://x"}}
+			c.Webhooks = []WebhookConfig{{Name: "soc-bus", URL: "https://bus"}, {Name: "soc-bus", URL: "ftp://x", Secret: "short"}, {Name: "Bad Name", URL: "https://x"}}
 		}, []string{
 			`webhooks[1].name: "soc-bus" is used twice`,
 			`webhooks[1].url: must be an http(s) URL, got "ftp://x"`,
+			"webhooks[1].secret: must be at least 16 characters",
 			`webhooks[2].name: must be lower-case letters, digits, - or _ (got "Bad Name")`,
 		}},
 	}

@@ -52,7 +52,7 @@ func Integrations(cfg *config.Config, log *zap.Logger) (*Built, error) {
 		b.list = append(b.list, Integration{Kind: "ticketing", Name: "rt", Check: c.Check, Detail: "REST2 reachable, credentials accepted"})
 	case "jira":
 		c, err := jira.New(jira.Config{URL: t.Jira.URL, Email: t.Jira.Email, APIToken: t.Jira.APIToken.Reveal(), Project: t.Jira.Project,
-			IssueType: t.Jira.IssueType, ResolveTransition: t.Jira.ResolveTransition, Timeout: t.Jira.Timeout}, log.With(zap.String("integration", "jira")))
+			IssueType: t.Jira.IssueType, ResolveTransition: t.Jira.ResolveTransition, SetPriority: t.Jira.SetPriority, Timeout: t.Jira.Timeout}, log.With(zap.String("integration", "jira")))
 		if err != nil {
 			add("ticketing.jira", err)
 			break
@@ -61,7 +61,9 @@ func Integrations(cfg *config.Config, log *zap.Logger) (*Built, error) {
 		b.list = append(b.list, Integration{Kind: "ticketing", Name: "jira", Check: c.Check, Detail: "site reachable, token accepted, project visible"})
 	case "servicenow":
 		c, err := servicenow.New(servicenow.Config{URL: t.ServiceNow.URL, Username: t.ServiceNow.Username, Password: t.ServiceNow.Password.Reveal(),
-			Token: t.ServiceNow.Token.Reveal(), Table: t.ServiceNow.Table, AssignmentGroup: t.ServiceNow.AssignmentGroup, Timeout: t.ServiceNow.Timeout},
+			Token: t.ServiceNow.Token.Reveal(), Table: t.ServiceNow.Table, AssignmentGroup: t.ServiceNow.AssignmentGroup,
+			CommentField: t.ServiceNow.CommentField, CloseCode: t.ServiceNow.CloseCode, ResolveState: t.ServiceNow.ResolveState, CAFile: t.ServiceNow.CAFile,
+			Timeout: t.ServiceNow.Timeout},
 			log.With(zap.String("integration", "servicenow")))
 		if err != nil {
 			add("ticketing.servicenow", err)
@@ -135,7 +137,7 @@ func Integrations(cfg *config.Config, log *zap.Logger) (*Built, error) {
 	if len(cfg.Webhooks) > 0 {
 		hooks := webhooks{}
 		for i, w := range cfg.Webhooks {
-			c, err := webhook.New(webhook.Config{Name: w.Name, URL: w.URL, Headers: w.Headers, Secret: w.Secret.Reveal(), Timeout: w.Timeout},
+			c, err := webhook.New(webhook.Config{Name: w.Name, URL: w.URL, Headers: w.Headers, Secret: w.Secret.Reveal(), CAFile: w.CAFile, Timeout: w.Timeout},
 				log.With(zap.String("integration", "webhook"), zap.String("webhook", w.Name)))
 			if err != nil {
 				add(fmt.Sprintf("webhooks[%d]", i), err)
