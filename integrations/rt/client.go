@@ -73,7 +73,7 @@ type Client struct {
 	log        *zap.Logger
 }
 
-// New validates cfg and returns a Client.
+// New validates cfg and returns a Client. Errors name the field ("url: required").
 func New(cfg Config, log *zap.Logger) (*Client, error) {
 	if log == nil {
 		log = zap.NewNop()
@@ -116,7 +116,7 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("rt: config: %w", err)
+		return nil, err // the caller prefixes its config path (ticketing.rt)
 	}
 	queue := cfg.Queue
 	if queue == "" {
