@@ -83,7 +83,7 @@ func (l *lab) dropCount(t *testing.T, table, chain, set string) uint64 {
 		t.Fatalf("rules: %v", err)
 	}
 	for _, r := range rules {
-		if s, ok := DropSet(r); ok && s == set {
+		if s, ok := dropSet(r); ok && s == set {
 			for _, e := range r.Exprs {
 				if c, ok := e.(*expr.Counter); ok {
 					return c.Packets
@@ -246,15 +246,15 @@ func TestTTLExpiresInKernel(t *testing.T) {
 	l := newLab(t)
 	ctx := context.Background()
 	const ttl = 2 * time.Second
-	c := newClient(t, l, "")
 	blocked := time.Now()
-	for _, f := range l.families() {
-		if err := c.Block(ctx, Block{Type: "ip", Value: f.peer.String(), TTL: ttl, Key: "inc-ttl"}); err != nil {
-			t.Fatalf("Block %s: %v", f.peer, err)
+	func() {
+		c := newClient(t, l, "")
+		for _, f := range l.families() {
+			if err := c.Block(ctx, Block{Type: "ip", Value: f.peer.String(), TTL: ttl, Key: "inc-ttl"}); err != nil {
+				t.Fatalf("Block %s: %v", f.peer, err)
+			}
 		}
-	}
-	c = nil // Riposte stops: from here on only the kernel acts.
-	_ = c
+	}() // The Client is gone (Riposte stopped): from here on only the kernel acts.
 
 	for _, f := range l.families() {
 		got, _ := l.entries(t, DefaultTable, f.set)
@@ -336,7 +336,7 @@ func TestNewIsIdempotent(t *testing.T) {
 		}
 		var drops []string
 		for _, r := range rules {
-			s, ok := DropSet(r)
+			s, ok := dropSet(r)
 			if !ok {
 				t.Fatalf("chain %s: rule %d is not a drop: %#v", ch.Name, r.Handle, r.Exprs)
 			}

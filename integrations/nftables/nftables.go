@@ -212,8 +212,8 @@ func (c *Client) Unblock(ctx context.Context, b Block) error {
 		if current[i].equal(sp) {
 			existing = &current[i]
 		} else if current[i].overlaps(sp) {
-			c.log.Warn("nftables unblock: value stays covered by another block",
-				zap.String("value", sp.String()), zap.String("covered_by", current[i].span.String()))
+			c.log.Warn("nftables unblock: an overlapping block stays in place",
+				zap.String("value", sp.String()), zap.String("overlapping", current[i].span.String()))
 		}
 	}
 	if existing == nil {
@@ -268,7 +268,7 @@ func (c *Client) verify(conn *nft.Conn) error {
 		}
 		drops := map[string]bool{}
 		for _, r := range rules {
-			if set, ok := DropSet(r); ok {
+			if set, ok := dropSet(r); ok {
 				drops[set] = true
 			}
 		}
@@ -279,9 +279,9 @@ func (c *Client) verify(conn *nft.Conn) error {
 	return nil
 }
 
-// DropSet reports the set a rule looks the source address up in when the
+// dropSet reports the set a rule looks the source address up in when the
 // rule's verdict is drop ("ip saddr @blocked4 counter drop").
-func DropSet(r *nft.Rule) (string, bool) {
+func dropSet(r *nft.Rule) (string, bool) {
 	var set string
 	for _, e := range r.Exprs {
 		switch e := e.(type) {
