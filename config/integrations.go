@@ -27,6 +27,10 @@ type RTConfig struct {
 	Password Secret `mapstructure:"password"`
 	// Queue new tickets go to.
 	Queue string `mapstructure:"queue"`
+	// KeyCustomField, when set, is a ticket custom field that also holds
+	// the idempotency key, so a ticket is found even after someone edits
+	// its subject.
+	KeyCustomField string `mapstructure:"key_custom_field"`
 	// CAFile trusts an internal CA (PEM) besides the system roots.
 	CAFile  string        `mapstructure:"ca_file"`
 	Timeout time.Duration `mapstructure:"timeout"`

@@ -97,6 +97,7 @@ func TestKeyPaths(t *testing.T) {
 		"ticketing.jira.timeout",
 		"ticketing.jira.url",
 		"ticketing.rt.ca_file",
+		"ticketing.rt.key_custom_field",
 		"ticketing.rt.password",
 		"ticketing.rt.queue",
 		"ticketing.rt.timeout",

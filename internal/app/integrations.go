@@ -43,7 +43,7 @@ func Integrations(cfg *config.Config, log *zap.Logger) (*Built, error) {
 	switch t.System {
 	case "rt":
 		c, err := rt.New(rt.Config{URL: t.RT.URL, Token: t.RT.Token.Reveal(), Username: t.RT.Username, Password: t.RT.Password.Reveal(),
-			Queue: t.RT.Queue, CAFile: t.RT.CAFile, Timeout: t.RT.Timeout}, log.With(zap.String("integration", "rt")))
+			Queue: t.RT.Queue, KeyCustomField: t.RT.KeyCustomField, CAFile: t.RT.CAFile, Timeout: t.RT.Timeout}, log)
 		if err != nil {
 			add("ticketing.rt", err)
 			break
@@ -52,7 +52,7 @@ func Integrations(cfg *config.Config, log *zap.Logger) (*Built, error) {
 		b.list = append(b.list, Integration{Kind: "ticketing", Name: "rt", Check: c.Check, Detail: "REST2 reachable, credentials accepted"})
 	case "jira":
 		c, err := jira.New(jira.Config{URL: t.Jira.URL, Email: t.Jira.Email, APIToken: t.Jira.APIToken.Reveal(), Project: t.Jira.Project,
-			IssueType: t.Jira.IssueType, ResolveTransition: t.Jira.ResolveTransition, SetPriority: t.Jira.SetPriority, Timeout: t.Jira.Timeout}, log.With(zap.String("integration", "jira")))
+			IssueType: t.Jira.IssueType, ResolveTransition: t.Jira.ResolveTransition, SetPriority: t.Jira.SetPriority, Timeout: t.Jira.Timeout}, log)
 		if err != nil {
 			add("ticketing.jira", err)
 			break
@@ -64,7 +64,7 @@ func Integrations(cfg *config.Config, log *zap.Logger) (*Built, error) {
 			Token: t.ServiceNow.Token.Reveal(), Table: t.ServiceNow.Table, AssignmentGroup: t.ServiceNow.AssignmentGroup,
 			CommentField: t.ServiceNow.CommentField, CloseCode: t.ServiceNow.CloseCode, ResolveState: t.ServiceNow.ResolveState, CAFile: t.ServiceNow.CAFile,
 			Timeout: t.ServiceNow.Timeout},
-			log.With(zap.String("integration", "servicenow")))
+			log)
 		if err != nil {
 			add("ticketing.servicenow", err)
 			break
@@ -75,7 +75,7 @@ func Integrations(cfg *config.Config, log *zap.Logger) (*Built, error) {
 
 	f := cfg.Firewall
 	for _, v := range f.Vendors {
-		l := log.With(zap.String("integration", v))
+		l := log
 		var fw activities.VendorFirewall
 		var check func(context.Context) error
 		var err error
@@ -113,7 +113,7 @@ func Integrations(cfg *config.Config, log *zap.Logger) (*Built, error) {
 
 	ti := cfg.ThreatIntel
 	for _, p := range ti.Providers {
-		l := log.With(zap.String("integration", p))
+		l := log
 		switch p {
 		case "abuseipdb":
 			c, err := abuseipdb.New(abuseipdb.Config{URL: ti.AbuseIPDB.URL, APIKey: ti.AbuseIPDB.APIKey.Reveal(), MaxAgeDays: ti.AbuseIPDB.MaxAgeDays, Timeout: ti.AbuseIPDB.Timeout}, l)
@@ -138,7 +138,7 @@ func Integrations(cfg *config.Config, log *zap.Logger) (*Built, error) {
 		hooks := webhooks{}
 		for i, w := range cfg.Webhooks {
 			c, err := webhook.New(webhook.Config{Name: w.Name, URL: w.URL, Headers: w.Headers, Secret: w.Secret.Reveal(), CAFile: w.CAFile, Timeout: w.Timeout},
-				log.With(zap.String("integration", "webhook"), zap.String("webhook", w.Name)))
+				log.With(zap.String("webhook", w.Name)))
 			if err != nil {
 				add(fmt.Sprintf("webhooks[%d]", i), err)
 				continue
