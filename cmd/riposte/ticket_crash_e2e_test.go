@@ -84,7 +84,7 @@ func TestCrashAfterTicketCreatedBeforeActivityCompleted(t *testing.T) {
 	// The ticket step times out after 5 s, so the retry after the crash
 	// comes quickly; the block follows it.
 	playbook := `name: crash-ticket
-version: "1"
+version: "1.0.0"
 description: ticket then block, for the crash test
 detect:
   - id: source
