@@ -33,6 +33,7 @@ import (
 	"github.com/riposte-soar/riposte/internal/httpapi"
 	"github.com/riposte-soar/riposte/internal/incidents"
 	"github.com/riposte-soar/riposte/internal/ingest"
+	"github.com/riposte-soar/riposte/internal/kpi"
 	"github.com/riposte-soar/riposte/internal/tclient"
 	"github.com/riposte-soar/riposte/workflows"
 )
@@ -181,6 +182,11 @@ func Run(ctx context.Context, o Options) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	wm := newMetrics(reg)
+	acts.Observe = wm.observeIntegration
+	if clientOpts.MetricsHandler, err = sdkMetricsHandler(reg, wm, log.With(zap.String("component", "metrics"))); err != nil {
+		return err
+	}
 	deps := httpapi.Deps{
 		Logger:       log.With(zap.String("component", "http")),
 		Ready:        ready,
@@ -204,6 +210,8 @@ func Run(ctx context.Context, o Options) error {
 		deps.Slack = slackDeps
 		deps.Deadlines = dl
 		reg.MustRegister(&deadlines.Collector{S: dl})
+		reg.MustRegister(&incidents.Collector{Client: holder.get, Namespace: tcfg.Namespace})
+		deps.KPI = &kpi.Service{Incidents: reader, Deadlines: dl}
 	}
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)

@@ -20,7 +20,7 @@ import (
 type Collector struct {
 	Client    func() client.Client
 	Namespace string
-	// TTL of the cached counts; zero is 10 s.
+	// TTL of the cached counts; zero is 5 s.
 	TTL time.Duration
 
 	mu     sync.Mutex
@@ -59,7 +59,7 @@ func (c *Collector) read() (map[[3]string]int, error) {
 	defer c.mu.Unlock()
 	ttl := c.TTL
 	if ttl <= 0 {
-		ttl = 10 * time.Second
+		ttl = 5 * time.Second
 	}
 	if c.counts != nil && time.Since(c.at) < ttl {
 		return c.counts, nil
