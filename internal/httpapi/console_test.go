@@ -16,6 +16,7 @@ import (
 	"github.com/riposte-soar/riposte/internal/auth"
 	"github.com/riposte-soar/riposte/internal/deadlines"
 	"github.com/riposte-soar/riposte/internal/incidents"
+	"github.com/riposte-soar/riposte/internal/kpi"
 	"github.com/riposte-soar/riposte/playbooks"
 	"github.com/riposte-soar/riposte/workflows"
 )
@@ -125,6 +126,7 @@ type consoleEnv struct {
 	tokens map[string]string // role → token
 	writer *recordingWriter
 	dl     *recordingDeadlines
+	store  *auth.Store
 }
 
 func newConsoleEnv(t *testing.T, cc ConsoleConfig) *consoleEnv {
@@ -143,6 +145,7 @@ func newConsoleEnv(t *testing.T, cc ConsoleConfig) *consoleEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.store = store
 	due := func(d time.Duration) *time.Time { x := e.now.Add(d); return &x }
 	ob := func(id, regime, stage, status string, dueAt *time.Time) deadlines.Obligation {
 		return deadlines.Obligation{DeadlineState: workflows.DeadlineState{ID: id, IncidentID: "inc-1", StageID: stage, Regime: regime,
@@ -699,5 +702,41 @@ func TestCountdownAndUrgency(t *testing.T) {
 		if got := urgency(tc.d); got != tc.u {
 			t.Errorf("urgency(%v) = %q, want %q", tc.d, got, tc.u)
 		}
+	}
+}
+
+type fixedKPI struct {
+	rep      kpi.Report
+	from, to time.Time
+	after    time.Duration
+}
+
+func (f *fixedKPI) Compute(_ context.Context, from, to time.Time, after time.Duration) (kpi.Report, error) {
+	f.from, f.to, f.after = from, to, after
+	return f.rep, nil
+}
+
+func TestConsoleKPIPage(t *testing.T) {
+	e := newConsoleEnv(t, ConsoleConfig{})
+	k := &fixedKPI{rep: kpi.Report{
+		Incidents: 4,
+		MTTD:      kpi.Stat{Count: 4, MeanSeconds: 90, P50Seconds: 60, P90Seconds: 180},
+		MTTR:      kpi.Stat{Count: 2, MeanSeconds: 2 * 3600, P50Seconds: 3600, P90Seconds: 3 * 3600},
+		Critical:  kpi.CriticalStat{Total: 4, Unactioned: 1, Share: 0.25, AfterMinutes: 15},
+		Daily:     []kpi.Day{{Date: "2026-11-21", Incidents: 1}, {Date: "2026-11-22", Incidents: 3}},
+	}}
+	e.h = NewHandler(Deps{Tokens: e.store, Incidents: &consoleReader{}, KPI: k, Now: func() time.Time { return e.now }})
+	c := e.mustLogin(auth.RoleResponder)
+	body := e.do("GET", "/kpi?from=2026-11-20&to=2026-11-22&n=30", nil, c).Body.String()
+	if !k.from.Equal(time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)) || !k.to.Equal(time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)) || k.after != 30*time.Minute {
+		t.Fatalf("computed for %s..%s after %s", k.from, k.to, k.after)
+	}
+	for _, want := range []string{"1m 30s", "2h 00m", "25 %", "1 of 4", `<title>2026-11-22: 3</title>`, `height="110.0"`, `height="36.7"`} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("KPI page lacks %q:\n%s", want, body)
+		}
+	}
+	if rec := e.do("GET", "/kpi?from=yesterday", nil, c); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "from: must be an RFC 3339 time") {
+		t.Fatalf("bad from: %d", rec.Code)
 	}
 }
