@@ -132,8 +132,8 @@ func Default() Config {
 		},
 		ThreatIntel: ThreatIntelConfig{
 			CacheTTL:   time.Hour,
-			AbuseIPDB:  AbuseIPDBConfig{URL: "https://api.abuseipdb.com", MaxAgeDays: 90},
-			VirusTotal: VirusTotalConfig{URL: "https://www.virustotal.com"},
+			AbuseIPDB:  AbuseIPDBConfig{URL: "https://api.abuseipdb.com/api/v2", MaxAgeDays: 90},
+			VirusTotal: VirusTotalConfig{URL: "https://www.virustotal.com/api/v3"},
 		},
 	}
 }
