@@ -266,7 +266,10 @@ func tickets(st *workflows.IncidentState) []ticketView {
 }
 
 func newClockView(o deadlines.Obligation, now time.Time) clockView {
-	c := clockView{Obligation: o, Urgency: "waiting", Remaining: "waits for " + strings.Join(o.DependsOn, ", ")}
+	c := clockView{Obligation: o, Urgency: "waiting", Remaining: "no fixed deadline"}
+	if len(o.DependsOn) > 0 {
+		c.Remaining = "waits for " + strings.Join(o.DependsOn, ", ")
+	}
 	if o.DueAt != nil {
 		d := o.DueAt.Sub(now)
 		c.Due = o.DueAt.UTC().Format(time.RFC3339)
