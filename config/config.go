@@ -105,6 +105,11 @@ type HTTPConfig struct {
 	ReadHeaderTimeout time.Duration `mapstructure:"read_header_timeout"`
 	// ShutdownTimeout bounds how long in-flight requests may take on shutdown.
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+	// PublicURL is the console's external URL; when it is https, session
+	// cookies are marked Secure even where TLS ends at a proxy.
+	PublicURL string `mapstructure:"public_url"`
+	// SessionTTL is how long a console login lasts.
+	SessionTTL time.Duration `mapstructure:"session_ttl"`
 }
 
 // TemporalConfig tells serve and worker how to reach the Temporal cluster. In

@@ -91,6 +91,7 @@ func Default() Config {
 			Listen:            "127.0.0.1:8080",
 			ReadHeaderTimeout: 10 * time.Second,
 			ShutdownTimeout:   5 * time.Second,
+			SessionTTL:        8 * time.Hour,
 		},
 		Temporal: TemporalConfig{
 			Address:          "127.0.0.1:7233",

@@ -36,6 +36,12 @@ func (c *Config) Validate() error {
 	v.address("http.listen", c.HTTP.Listen)
 	v.positive("http.read_header_timeout", c.HTTP.ReadHeaderTimeout)
 	v.positive("http.shutdown_timeout", c.HTTP.ShutdownTimeout)
+	if c.HTTP.PublicURL != "" {
+		v.httpURL("http.public_url", c.HTTP.PublicURL)
+	}
+	if c.HTTP.SessionTTL < time.Minute || c.HTTP.SessionTTL > 7*24*time.Hour {
+		v.add("http.session_ttl", "must be between 1m and 168h")
+	}
 
 	t := &c.Temporal
 	v.address("temporal.address", t.Address)

@@ -198,6 +198,7 @@ func Run(ctx context.Context, o Options) error {
 	if o.Mode != ModeWorker {
 		deps.Sources = ing.Sources
 		deps.Playbooks = ing.Playbooks
+		deps.Console = httpapi.ConsoleConfig{PublicURL: cfg.HTTP.PublicURL, SessionTTL: cfg.HTTP.SessionTTL}
 		deps.Recorder = ingest.New(ingest.Options{
 			Client: holder.get, Namespace: tcfg.Namespace, TaskQueue: tcfg.TaskQueue, Router: ing.Router,
 			Playbooks: ing.Playbooks, ReopenWindow: cfg.Incident.ReopenWindow, ReminderFraction: cfg.Slack.ReminderFraction,
