@@ -182,7 +182,7 @@ func TestValidate(t *testing.T) {
 func setAll(c *Config, pem string) {
 	c.DataDir = "/var/lib/riposte"
 	c.Log = LogConfig{Level: "debug", Format: "json"}
-	c.HTTP = HTTPConfig{Listen: "0.0.0.0:80", ReadHeaderTimeout: time.Second, ShutdownTimeout: time.Minute}
+	c.HTTP = HTTPConfig{Listen: "0.0.0.0:80", ReadHeaderTimeout: time.Second, ShutdownTimeout: time.Minute, PublicURL: "https://riposte.example.com", SessionTTL: time.Hour}
 	c.Temporal = TemporalConfig{
 		Address:          "ns.acct.tmprl.cloud:7233",
 		Namespace:        "ns.acct",
