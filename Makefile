@@ -32,8 +32,16 @@ lint:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
+# bench builds riposte and the harness into a temporary directory, runs
+# riposte dev on a fresh SQLite file and measures it against raw Temporal
+# (issue 9); it prints a RESULT line and writes bench/results/<date>.json.
+# Sizes: make bench BENCHFLAGS='-n 2000 -m 10000'.
+BENCHFLAGS ?=
 bench:
-	@echo "make bench: no benchmarks yet; it measures nothing and reports no figures (see issue 9)."
+	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
+	$(GO) build -o "$$tmp/riposte" ./cmd/riposte && \
+	$(GO) build -o "$$tmp/bench" ./bench && \
+	"$$tmp/bench" -riposte "$$tmp/riposte" -results bench/results $(BENCHFLAGS)
 
 chaos:
 	@echo "make chaos: no chaos suite yet; the kill -9 restart test runs in make test (cmd/riposte TestDevSurvivesKillDashNine)."
