@@ -125,9 +125,10 @@ func TestDeadlinesAPI(t *testing.T) {
 
 	// Metrics: the open clocks' remaining seconds.
 	code, metrics := r.do(t, "GET", "/metrics", nil)
-	if code != 200 || !strings.Contains(string(metrics), `riposte_deadline_seconds_remaining{incident="ext-2026-7"`) ||
+	if code != 200 || !strings.Contains(string(metrics), `riposte_deadline_seconds_remaining{regime="gdpr",stage="gdpr-art33-initial"}`) || !strings.Contains(string(metrics), `riposte_deadlines_open{regime="gdpr"} 2`) ||
+		strings.Contains(string(metrics), `incident="ext-2026-7"`) ||
 		!strings.Contains(string(metrics), "riposte_deadlines_overdue 0") {
-		t.Fatalf("metrics (%d) lack the deadline gauges", code)
+		t.Fatalf("metrics (%d) lack the deadline gauges:\n%s", code, grepLines(string(metrics), "riposte_deadline"))
 	}
 
 	// Starting the same clocks again starts nothing new.
@@ -214,4 +215,15 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// grepLines keeps the lines of s that contain substr.
+func grepLines(s, substr string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -183,7 +183,7 @@ func TestMetricsMoveWithAnIncident(t *testing.T) {
 		}
 	}
 	// The overdue clock: about an hour past due, labelled with its stage.
-	left, _, ok := after.series("riposte_deadline_seconds_remaining", map[string]string{"incident": id, "stage": "gdpr-art33-initial", "status": "late"})
+	left, _, ok := after.series("riposte_deadline_seconds_remaining", map[string]string{"regime": "gdpr", "stage": "gdpr-art33-initial"})
 	if !ok || left > -3600 || left < -3600-120 {
 		t.Errorf("riposte_deadline_seconds_remaining for the clock: %v (present %v), want about -3600", left, ok)
 	}

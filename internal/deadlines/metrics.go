@@ -17,9 +17,13 @@ type Collector struct {
 }
 
 var (
+	// Per stage, not per obligation: incident IDs in labels would give a
+	// series per incident, without bound.
 	remainingDesc = prometheus.NewDesc("riposte_deadline_seconds_remaining",
-		"Seconds until an open obligation is due (negative when overdue).",
-		[]string{"obligation", "incident", "regime", "stage", "status"}, nil)
+		"Seconds until the soonest unfiled obligation of a regulatory stage is due (negative when overdue).",
+		[]string{"regime", "stage"}, nil)
+	openDesc = prometheus.NewDesc("riposte_deadlines_open",
+		"Unfiled obligations per regime (open or late).", []string{"regime"}, nil)
 	overdueDesc = prometheus.NewDesc("riposte_deadlines_overdue",
 		"Obligations past their due time with nothing filed.", nil, nil)
 	lateDesc = prometheus.NewDesc("riposte_deadlines_submitted_late",
@@ -29,6 +33,7 @@ var (
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- remainingDesc
+	ch <- openDesc
 	ch <- overdueDesc
 	ch <- lateDesc
 }
@@ -47,6 +52,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	overdue, late := 0, 0
+	type stage struct{ regime, id string }
+	soonest := map[stage]int64{}
+	open := map[string]int{}
 	for _, o := range list {
 		switch o.Status {
 		case workflows.ObligationLate:
@@ -54,10 +62,20 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		case workflows.ObligationSubmittedLate:
 			late++
 		}
-		if o.RemainingSeconds != nil {
-			ch <- prometheus.MustNewConstMetric(remainingDesc, prometheus.GaugeValue, float64(*o.RemainingSeconds),
-				o.ID, o.IncidentID, o.Regime, o.StageID, o.Status)
+		if o.RemainingSeconds == nil || (o.Status != workflows.ObligationOpen && o.Status != workflows.ObligationLate) {
+			continue
 		}
+		open[o.Regime]++
+		k := stage{o.Regime, o.StageID}
+		if cur, ok := soonest[k]; !ok || *o.RemainingSeconds < cur {
+			soonest[k] = *o.RemainingSeconds
+		}
+	}
+	for k, v := range soonest {
+		ch <- prometheus.MustNewConstMetric(remainingDesc, prometheus.GaugeValue, float64(v), k.regime, k.id)
+	}
+	for r, n := range open {
+		ch <- prometheus.MustNewConstMetric(openDesc, prometheus.GaugeValue, float64(n), r)
 	}
 	ch <- prometheus.MustNewConstMetric(overdueDesc, prometheus.GaugeValue, float64(overdue))
 	ch <- prometheus.MustNewConstMetric(lateDesc, prometheus.GaugeValue, float64(late))
