@@ -15,6 +15,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	namespacepb "go.temporal.io/api/namespace/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/server/common/cluster"
@@ -317,8 +318,10 @@ func (s *Server) prepareNamespace(ctx context.Context, opts Options, ensureAttrs
 			return fmt.Errorf("devserver: describe namespace: %w", err)
 		}
 		if desc.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration() != opts.Retention {
-			cfg := desc.GetConfig()
-			cfg.WorkflowExecutionRetentionTtl = durationpb.New(opts.Retention)
+			// Only the retention: sending back the whole config would echo
+			// the search-attribute aliases, which the server re-adds and
+			// warns about, one line per attribute.
+			cfg := &namespacepb.NamespaceConfig{WorkflowExecutionRetentionTtl: durationpb.New(opts.Retention)}
 			if _, err := c.WorkflowService().UpdateNamespace(ctx, &workflowservice.UpdateNamespaceRequest{
 				Namespace: opts.Namespace,
 				Config:    cfg,

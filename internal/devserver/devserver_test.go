@@ -11,6 +11,9 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/riposte-soar/riposte/internal/freeport"
 )
@@ -91,5 +94,27 @@ func TestStartRejectsBadAddress(t *testing.T) {
 		if _, err := Start(context.Background(), Options{FrontendAddr: addr, Namespace: "default"}); err == nil {
 			t.Errorf("Start(%q) succeeded, want an error", addr)
 		}
+	}
+}
+
+// A fresh start with a retention to apply logs no warning (updating the
+// namespace with its whole config used to echo one "already exists"
+// warning per search attribute).
+func TestFreshStartLogsNoWarning(t *testing.T) {
+	core, logs := observer.New(zapcore.DebugLevel)
+	db := filepath.Join(t.TempDir(), "data", "temporal.db")
+	attrs := map[string]enumspb.IndexedValueType{
+		"RiposteStatus": enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		"RiposteDueAt":  enumspb.INDEXED_VALUE_TYPE_DATETIME,
+	}
+	s, err := Start(context.Background(), Options{FrontendAddr: freeAddr(t), DatabaseFile: db, Namespace: "default",
+		SearchAttributes: attrs, Retention: 72 * time.Hour, Logger: zap.New(core)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := logs.FilterLevelExact(zapcore.WarnLevel).All() // before Stop: shutdown warns of closed polls
+	s.Stop()
+	for _, e := range started {
+		t.Errorf("warning on a fresh start: %s %v", e.Message, e.ContextMap())
 	}
 }
