@@ -4,7 +4,10 @@ import (
 	"sort"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/riposte-soar/riposte/activities"
 )
 
 // The blocklist is one long-running workflow: the external dynamic list
@@ -51,6 +54,48 @@ type BlocklistInput struct {
 	Entries []BlockEntry `json:"entries,omitempty"`
 	// MaxHistoryEvents: continue-as-new past this many events.
 	MaxHistoryEvents int `json:"max_history_events,omitempty"`
+	// Expiring are expired entries whose vendor unblock had not finished
+	// at continue-as-new; the next run starts it again.
+	Expiring []BlockEntry `json:"expiring,omitempty"`
+}
+
+// versionVendorExpiry gates the vendor unblock of expired entries, so
+// that histories from before it replay unchanged.
+const versionVendorExpiry = "vendor-expiry"
+
+// expiryOptions: the unblock is retried until it succeeds (a retry only
+// repeats idempotent calls and adds no history), backing off to every 5
+// minutes. The heartbeat lets a cancellation reach a running attempt.
+var expiryOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 10 * time.Minute,
+	HeartbeatTimeout:    2 * time.Minute,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    10 * time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    5 * time.Minute,
+	},
+}
+
+// expiryBatch is one run of the expiry activity, for entries that expired
+// together.
+type expiryBatch struct {
+	entries []BlockEntry
+	// reblocked: entries blocked again since; they must stay on the vendors.
+	reblocked map[string]bool
+	done      bool
+	cancel    workflow.CancelFunc
+	// restart: cancelled for a re-block; run again for the others.
+	restart bool
+}
+
+func (b *expiryBatch) live() []BlockEntry {
+	var out []BlockEntry
+	for _, e := range b.entries {
+		if !b.reblocked[blockKey(e.Type, e.Value)] {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func blockKey(typ, value string) string { return typ + "\x00" + value }
@@ -83,11 +128,88 @@ func BlocklistWorkflow(ctx workflow.Context, in BlocklistInput) error {
 	}
 	blockCh := workflow.GetSignalChannel(ctx, SignalBlock)
 	unblockCh := workflow.GetSignalChannel(ctx, SignalUnblock)
+
+	// Vendor firewalls without expiry of their own (FortiGate, OPNsense)
+	// get an unblock when an entry expires. The version is read at the
+	// first expiry, so a run started before this change adopts it at its
+	// first expiry on the new code (or at its next continue-as-new).
+	version, versioned := workflow.DefaultVersion, false
+	vendorExpiry := func() bool {
+		if !versioned {
+			version = workflow.GetVersion(ctx, versionVendorExpiry, workflow.DefaultVersion, 1)
+			versioned = true
+		}
+		return version == 1
+	}
+	var batches []*expiryBatch            // in start order, for continue-as-new
+	expiring := map[string]*expiryBatch{} // key -> batch still unblocking it
+	log := workflow.GetLogger(ctx)
+	startExpiry := func(expired []BlockEntry) {
+		b := &expiryBatch{entries: expired, reblocked: map[string]bool{}}
+		for _, e := range expired {
+			expiring[blockKey(e.Type, e.Value)] = b
+		}
+		batches = append(batches, b)
+		// A coroutine, so that signals are handled while vendors are slow
+		// or down.
+		workflow.Go(ctx, func(gctx workflow.Context) {
+			defer func() {
+				b.done = true
+				for _, e := range b.entries {
+					if k := blockKey(e.Type, e.Value); expiring[k] == b {
+						delete(expiring, k)
+					}
+				}
+			}()
+			for {
+				live := b.live()
+				if len(live) == 0 {
+					return
+				}
+				req := activities.ExpireRequest{Blocks: make([]activities.ExpiredBlock, 0, len(live))}
+				for _, e := range live {
+					req.Blocks = append(req.Blocks, activities.ExpiredBlock{Type: e.Type, Value: e.Value, Incident: e.Incident, Step: e.Step})
+				}
+				actx, cancel := workflow.WithCancel(gctx)
+				b.cancel, b.restart = cancel, false
+				var res activities.ExpireResult
+				err := workflow.ExecuteActivity(workflow.WithActivityOptions(actx, expiryOptions), activities.ActivityExpireBlocks, req).Get(actx, &res)
+				cancel()
+				switch {
+				case err == nil:
+					log.Info("expired blocks taken off the vendor firewalls", "entries", len(live), "unblocked", res.Unblocked, "skipped", res.Skipped)
+					return
+				case b.restart && temporal.IsCanceledError(err):
+					continue
+				case temporal.IsCanceledError(err):
+					return
+				}
+				values := make([]string, 0, len(live))
+				for _, e := range live {
+					values = append(values, e.Type+" "+e.Value)
+				}
+				log.Error("expired blocks could not be taken off the vendor firewalls; unblock them there", "values", values, "error", err)
+				return
+			}
+		})
+	}
+
 	apply := func(add bool, r BlockRequest) {
 		k := blockKey(r.Type, r.Value)
 		if !add {
 			delete(entries, k)
 			return
+		}
+		if b, ok := expiring[k]; ok {
+			// Blocked again while its expiry is still unblocking it on the
+			// vendors (for example one that is down): the new block, which
+			// the step also sends to the vendors, must not be undone.
+			delete(expiring, k)
+			b.reblocked[k] = true
+			if b.cancel != nil { // nil: its activity is not scheduled yet
+				b.restart = true
+				b.cancel()
+			}
 		}
 		now := workflow.Now(ctx)
 		e := BlockEntry{Type: r.Type, Value: r.Value, AddedAt: now, Incident: r.Incident, Step: r.Step, Reason: r.Reason}
@@ -102,6 +224,9 @@ func BlocklistWorkflow(ctx workflow.Context, in BlocklistInput) error {
 			}
 		}
 		entries[k] = e
+	}
+	if len(in.Expiring) > 0 && vendorExpiry() {
+		startExpiry(in.Expiring)
 	}
 	for {
 		// The earliest expiry decides the timer.
@@ -133,10 +258,15 @@ func BlocklistWorkflow(ctx workflow.Context, in BlocklistInput) error {
 		sel.Select(ctx)
 		cancelTimer()
 		now := workflow.Now(ctx)
+		var expired []BlockEntry
 		for _, e := range sorted() {
 			if !e.Expires.IsZero() && !e.Expires.After(now) {
 				delete(entries, blockKey(e.Type, e.Value))
+				expired = append(expired, e)
 			}
+		}
+		if len(expired) > 0 && vendorExpiry() {
+			startExpiry(expired)
 		}
 		info := workflow.GetInfo(ctx)
 		if info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() >= maxEvents {
@@ -152,7 +282,13 @@ func BlocklistWorkflow(ctx workflow.Context, in BlocklistInput) error {
 				}
 				break
 			}
-			return workflow.NewContinueAsNewError(ctx, BlocklistWorkflowName, BlocklistInput{Entries: sorted(), MaxHistoryEvents: in.MaxHistoryEvents})
+			var pending []BlockEntry
+			for _, b := range batches {
+				if !b.done {
+					pending = append(pending, b.live()...)
+				}
+			}
+			return workflow.NewContinueAsNewError(ctx, BlocklistWorkflowName, BlocklistInput{Entries: sorted(), MaxHistoryEvents: in.MaxHistoryEvents, Expiring: pending})
 		}
 	}
 }

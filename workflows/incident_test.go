@@ -379,32 +379,6 @@ func recordPlaybookHistories(t *testing.T) {
 	}
 }
 
-// recordBlocklistHistory records the EDL workflow through blocks, an unblock
-// and a TTL that expires on its timer.
-func recordBlocklistHistory(t *testing.T) {
-	c := startDev(t)
-	ctx := context.Background()
-	opts := client.StartWorkflowOptions{ID: workflows.BlocklistWorkflowID, TaskQueue: "record"}
-	send := func(signal string, r workflows.BlockRequest) {
-		if _, err := c.SignalWithStartWorkflow(ctx, opts.ID, signal, r, opts, workflows.BlocklistWorkflowName, workflows.BlocklistInput{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	send(workflows.SignalBlock, workflows.BlockRequest{Type: workflows.BlockIP, Value: "203.0.113.7", TTL: 2 * time.Second, Incident: "inc-1", Step: "block"})
-	send(workflows.SignalBlock, workflows.BlockRequest{Type: workflows.BlockDomain, Value: "evil.example", Incident: "inc-1", Step: "block_domain"})
-	send(workflows.SignalUnblock, workflows.BlockRequest{Type: workflows.BlockDomain, Value: "evil.example"})
-	time.Sleep(4 * time.Second) // the TTL timer fires
-	v, err := c.QueryWorkflow(ctx, opts.ID, "", workflows.QueryBlocklist)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var list []workflows.BlockEntry
-	if err := v.Get(&list); err != nil || len(list) != 0 {
-		t.Fatalf("blocklist after expiry: %+v %v", list, err)
-	}
-	writeHistory(t, c, opts.ID, "", "testdata/blocklist.json")
-}
-
 // recordDeadlineHistory records a GDPR Art. 33 obligation: a refused
 // submission (no compliance role), an event, then the submission.
 func recordDeadlineHistory(t *testing.T) {
