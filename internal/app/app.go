@@ -362,6 +362,7 @@ func register(w worker.Registry, acts *activities.Actions) {
 	w.RegisterWorkflowWithOptions(workflows.DeadlineWorkflow, workflowOptions(workflows.DeadlineWorkflowName))
 	w.RegisterActivityWithOptions(acts.RunAction, activity.RegisterOptions{Name: activities.ActivityRunAction})
 	w.RegisterActivityWithOptions(acts.NotifyApproval, activity.RegisterOptions{Name: activities.ActivityNotifyApproval})
+	w.RegisterActivityWithOptions(acts.ExpireBlocks, activity.RegisterOptions{Name: activities.ActivityExpireBlocks})
 }
 
 func serverLogLevel(l *zap.Logger) zapcore.Level {
