@@ -137,6 +137,21 @@ func Temporal(err error) error {
 	return temporal.NewApplicationErrorWithOptions(err.Error(), "Transport", temporal.ApplicationErrorOptions{})
 }
 
+// TemporalOp is Temporal with op prepended to the message ("search issue:
+// jira: GET ...: 401 Unauthorized: ..."), keeping the type, retryability and
+// NextRetryDelay. The result is the *temporal.ApplicationError itself, not a
+// wrapper: the SDK does not unwrap errors when deciding retryability.
+func TemporalOp(op string, err error) error {
+	var ae *temporal.ApplicationError
+	if !errors.As(Temporal(err), &ae) {
+		return err
+	}
+	return temporal.NewApplicationErrorWithOptions(op+": "+ae.Message(), ae.Type(), temporal.ApplicationErrorOptions{
+		NonRetryable:   ae.NonRetryable(),
+		NextRetryDelay: ae.NextRetryDelay(),
+	})
+}
+
 // vendorMessage extracts a human message from an error body.
 func vendorMessage(body []byte) string {
 	body = []byte(strings.TrimSpace(string(body)))

@@ -47,15 +47,21 @@ type Options struct {
 	Secrets       []string          // values to redact wherever they appear
 	RedactHeaders []string          // extra header names; Authorization, X-Api-Key, Cookie, Proxy-Authorization, X-Auth-Token always redacted
 	Transport     http.RoundTripper // for tests
+	// VendorMessage extracts the human text from an error body in the
+	// vendor's own shape (Jira's field errors, ServiceNow's detail). When it
+	// returns "" the generic extraction applies. Its result is truncated and
+	// redacted like any StatusError.VendorMessage.
+	VendorMessage func(body []byte) string
 }
 
 // Client is a retrying, redacting HTTP client for one integration.
 type Client struct {
-	name    string
-	timeout time.Duration
-	log     *zap.Logger
-	red     *redactor
-	rc      *retryablehttp.Client
+	name      string
+	timeout   time.Duration
+	log       *zap.Logger
+	red       *redactor
+	rc        *retryablehttp.Client
+	vendorMsg func([]byte) string
 }
 
 // New builds a Client from o.
@@ -80,10 +86,11 @@ func New(o Options) *Client {
 		tr = http.DefaultTransport.(*http.Transport).Clone()
 	}
 	c := &Client{
-		name:    o.Name,
-		timeout: o.Timeout,
-		log:     o.Logger.With(zap.String("integration", o.Name)),
-		red:     newRedactor(o.Secrets, o.RedactHeaders),
+		name:      o.Name,
+		timeout:   o.Timeout,
+		log:       o.Logger.With(zap.String("integration", o.Name)),
+		red:       newRedactor(o.Secrets, o.RedactHeaders),
+		vendorMsg: o.VendorMessage,
 	}
 	rc := retryablehttp.NewClient()
 	rc.HTTPClient = &http.Client{Transport: tr}
@@ -159,6 +166,23 @@ func backoff(min, max time.Duration, attempt int, resp *http.Response) time.Dura
 func notSent(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// BaseURL validates an appliance's url setting: required, an absolute
+// http(s) URL with a host, without credentials or a query. Errors name the
+// field ("url: required"); the caller appends its API path.
+func BaseURL(raw string) (*url.URL, error) {
+	if strings.TrimSpace(raw) == "" {
+		return nil, errors.New("url: required")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("url: %q is not an absolute http(s) URL", raw)
+	}
+	if u.User != nil || u.RawQuery != "" {
+		return nil, errors.New("url: must not carry credentials or a query")
+	}
+	return u, nil
 }
 
 // Transport returns an http.Transport that trusts the PEM certificates in
@@ -255,7 +279,7 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*http.Response, err
 		Method:        method,
 		URL:           rurl,
 		Status:        resp.StatusCode,
-		VendorMessage: c.red.String(vendorMessage(bytes.TrimSpace(body))),
+		VendorMessage: c.red.String(c.errorMessage(body, rerr == nil)),
 	}
 	if ra, ok := retryAfter(resp.Header); ok {
 		se.RetryAfter = ra
@@ -265,6 +289,18 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*http.Response, err
 		zap.Int("status", se.Status), zap.String("vendor_message", se.VendorMessage),
 		zap.Duration("retry_after", se.RetryAfter))
 	return nil, se
+}
+
+// errorMessage extracts the vendor message from an error body: the
+// integration's own extractor first (only on a body read whole), then the
+// generic one.
+func (c *Client) errorMessage(body []byte, whole bool) string {
+	if c.vendorMsg != nil && whole {
+		if s := c.vendorMsg(body); s != "" {
+			return truncate(s, 500)
+		}
+	}
+	return vendorMessage(bytes.TrimSpace(body))
 }
 
 func (c *Client) transportErr(method, rurl string, err error, timeout bool) error {

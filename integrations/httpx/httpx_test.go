@@ -381,3 +381,78 @@ func TestBadResponseIsNonRetryable(t *testing.T) {
 		t.Fatalf("secret in %q", err)
 	}
 }
+
+func TestVendorMessageOption(t *testing.T) {
+	s := newServer(t, func(_ int32, w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, r.URL.Query().Get("body"))
+	})
+	var seen []string
+	c, logs := newClient(t, Options{Secrets: []string{secret}, VendorMessage: func(body []byte) string {
+		seen = append(seen, string(body))
+		if m, ok := strings.CutPrefix(string(body), "vendor:"); ok {
+			return m
+		}
+		return ""
+	}})
+	for _, tc := range []struct{ body, want string }{
+		{"vendor:field x is wrong", "field x is wrong"},
+		{`{"message":"generic"}`, "generic"}, // "" falls back to the generic extraction
+		{"vendor:token " + secret, "token " + Redacted},
+		{"vendor:" + strings.Repeat("é", 300), strings.Repeat("é", 250) + "…"},
+	} {
+		_, err := get(t, c, s.URL+"?"+url.Values{"body": {tc.body}}.Encode())
+		var se *StatusError
+		if !errors.As(err, &se) || se.VendorMessage != tc.want {
+			t.Errorf("body %q: err = %v, want vendor message %q", tc.body, err, tc.want)
+		}
+	}
+	if len(seen) != 4 || seen[0] != "vendor:field x is wrong" {
+		t.Errorf("extractor saw %q", seen)
+	}
+	if got := logs.FilterMessage("http error response").All(); len(got) != 4 || got[0].ContextMap()["vendor_message"] != "field x is wrong" {
+		t.Errorf("log = %v", got)
+	}
+}
+
+func TestTemporalOp(t *testing.T) {
+	se := &StatusError{Integration: "jira", Method: "GET", URL: "https://x/rest", Status: 429, VendorMessage: "slow down", RetryAfter: 30 * time.Second}
+	var ae *temporal.ApplicationError
+	err := TemporalOp("search issue", se)
+	if !errors.As(err, &ae) || ae.NonRetryable() || ae.NextRetryDelay() != 30*time.Second || ae.Type() != "HTTP429" {
+		t.Fatalf("429: %#v", err)
+	}
+	if want := "search issue: " + se.Error(); ae.Message() != want {
+		t.Fatalf("message %q, want %q", ae.Message(), want)
+	}
+	if _, ok := err.(*temporal.ApplicationError); !ok {
+		t.Fatalf("%T is not the application error itself", err)
+	}
+	err = TemporalOp("check", &BadResponse{Integration: "jira", Msg: "no accountId"})
+	if !errors.As(err, &ae) || !ae.NonRetryable() || ae.Type() != "BadResponse" || ae.Message() != "check: jira: unusable response: no accountId" {
+		t.Fatalf("bad response: %#v", err)
+	}
+	if TemporalOp("x", nil) != nil {
+		t.Fatal("TemporalOp(nil) != nil")
+	}
+}
+
+func TestBaseURL(t *testing.T) {
+	for raw, want := range map[string]string{
+		"":                        "url: required",
+		"  ":                      "url: required",
+		"fw.example.org":          `url: "fw.example.org" is not an absolute http(s) URL`,
+		"ftp://fw":                `url: "ftp://fw" is not an absolute http(s) URL`,
+		"https://admin:pw@fw":     "url: must not carry credentials or a query",
+		"https://fw/api?key=abc":  "url: must not carry credentials or a query",
+		"https://fw.example.org/": "",
+	} {
+		u, err := BaseURL(raw)
+		switch {
+		case want == "" && (err != nil || u.String() != raw):
+			t.Errorf("BaseURL(%q) = %v, %v", raw, u, err)
+		case want != "" && (err == nil || err.Error() != want):
+			t.Errorf("BaseURL(%q) error = %v, want %q", raw, err, want)
+		}
+	}
+}
