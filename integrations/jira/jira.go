@@ -145,11 +145,11 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 		log:  log.With(zap.String("integration", "jira")),
 	}
 	c.http = httpx.New(httpx.Options{
-		Name:      "jira",
-		Timeout:   cfg.Timeout,
-		Logger:    log,
-		Secrets:   []string{cfg.APIToken, pair},
-		Transport: errorBodyTransport{next: http.DefaultTransport.(*http.Transport).Clone()},
+		Name:          "jira",
+		Timeout:       cfg.Timeout,
+		Logger:        log,
+		Secrets:       []string{cfg.APIToken, pair},
+		VendorMessage: errorText,
 	})
 	return c, nil
 }
@@ -204,7 +204,7 @@ func (c *Client) call(ctx context.Context, op, method, path string, query url.Va
 	}
 	resp, err := c.http.Do(ctx, req)
 	if err != nil {
-		return classify(op, err)
+		return httpx.TemporalOp(op, err)
 	}
 	defer resp.Body.Close()
 	if out == nil {
@@ -212,28 +212,13 @@ func (c *Client) call(ctx context.Context, op, method, path string, query url.Va
 		return nil
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxBody)).Decode(out); err != nil {
-		return classify(op, c.http.NewBadResponse("%s %s: %d answer is not the expected JSON: %v", method, path, resp.StatusCode, err))
+		return httpx.TemporalOp(op, c.http.NewBadResponse("%s %s: %d answer is not the expected JSON: %v", method, path, resp.StatusCode, err))
 	}
 	return nil
 }
 
 func (c *Client) badResponse(op, format string, args ...any) error {
-	return classify(op, c.http.NewBadResponse(format, args...))
-}
-
-// classify turns an httpx error into a Temporal application error (as
-// httpx.Temporal does) whose message names the operation. The top-level
-// value must be the *temporal.ApplicationError itself: the SDK does not
-// unwrap errors when deciding retryability.
-func classify(op string, err error) error {
-	var ae *temporal.ApplicationError
-	if !errors.As(httpx.Temporal(err), &ae) {
-		return err
-	}
-	return temporal.NewApplicationErrorWithOptions(op+": "+ae.Message(), ae.Type(), temporal.ApplicationErrorOptions{
-		NonRetryable:   ae.NonRetryable(),
-		NextRetryDelay: ae.NextRetryDelay(),
-	})
+	return httpx.TemporalOp(op, c.http.NewBadResponse(format, args...))
 }
 
 // badInput is a non-retryable error for requests that can never succeed.
@@ -241,31 +226,11 @@ func badInput(format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError("jira: "+fmt.Sprintf(format, args...), "BadInput", nil)
 }
 
-// errorBodyTransport rewrites Jira error bodies,
-// {"errorMessages":[...],"errors":{"field":"msg"}}, into {"message":"..."}
-// holding both parts, so that httpx's vendor message names the field
-// errors too (httpx alone keeps only the first of errorMessages).
-type errorBodyTransport struct{ next http.RoundTripper }
-
-func (t errorBodyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(r)
-	if err != nil || resp.StatusCode < 400 {
-		return resp, err
-	}
-	raw, rerr := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	if msg := errorText(raw); rerr == nil && msg != "" {
-		raw, _ = json.Marshal(map[string]string{"message": msg})
-		resp.Header.Set("Content-Type", "application/json")
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(raw))
-	resp.ContentLength = int64(len(raw))
-	resp.Header.Del("Content-Length")
-	return resp, nil
-}
-
-// errorText joins Jira's errorMessages and field errors ("field: msg",
-// sorted by field); "" when the body has neither.
+// errorText joins Jira's error body,
+// {"errorMessages":[...],"errors":{"field":"msg"}}, into one vendor message:
+// errorMessages, then the field errors ("field: msg", sorted by field); ""
+// when the body has neither. httpx alone keeps only the first of
+// errorMessages.
 func errorText(body []byte) string {
 	var e struct {
 		ErrorMessages []string          `json:"errorMessages"`

@@ -132,11 +132,9 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 	if cfg.CommentField != "work_notes" && cfg.CommentField != "comments" {
 		errs = append(errs, fmt.Errorf("comment_field: must be work_notes or comments, not %q", cfg.CommentField))
 	}
-	var tr http.RoundTripper
-	if t, err := httpx.Transport(cfg.CAFile); err != nil {
+	tr, err := httpx.Transport(cfg.CAFile)
+	if err != nil {
 		errs = append(errs, err)
-	} else {
-		tr = errorBodyTransport{next: t}
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("servicenow: %w", errors.Join(errs...))
@@ -162,7 +160,7 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 		c.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(pair))
 		secrets = []string{cfg.Password, pair}
 	}
-	c.http = httpx.New(httpx.Options{Name: "servicenow", Timeout: cfg.Timeout, Logger: log, Secrets: secrets, Transport: tr})
+	c.http = httpx.New(httpx.Options{Name: "servicenow", Timeout: cfg.Timeout, Logger: log, Secrets: secrets, Transport: tr, VendorMessage: errorText})
 	return c, nil
 }
 
@@ -219,61 +217,27 @@ func (c *Client) call(ctx context.Context, op, method, path string, query url.Va
 	}
 	resp, err := c.http.Do(ctx, req)
 	if err != nil {
-		return classify(op, err)
+		return httpx.TemporalOp(op, err)
 	}
 	defer resp.Body.Close()
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxBody)).Decode(out); err != nil {
-		return classify(op, c.http.NewBadResponse("%s %s: %d answer is not the expected JSON: %v", method, path, resp.StatusCode, err))
+		return httpx.TemporalOp(op, c.http.NewBadResponse("%s %s: %d answer is not the expected JSON: %v", method, path, resp.StatusCode, err))
 	}
 	return nil
 }
 
 func (c *Client) badResponse(op, format string, args ...any) error {
-	return classify(op, c.http.NewBadResponse(format, args...))
-}
-
-// classify turns an httpx error into a Temporal application error (as
-// httpx.Temporal does) whose message names the operation. The top-level
-// value must be the *temporal.ApplicationError itself: the SDK does not
-// unwrap errors when deciding retryability.
-func classify(op string, err error) error {
-	var ae *temporal.ApplicationError
-	if !errors.As(httpx.Temporal(err), &ae) {
-		return err
-	}
-	return temporal.NewApplicationErrorWithOptions(op+": "+ae.Message(), ae.Type(), temporal.ApplicationErrorOptions{
-		NonRetryable:   ae.NonRetryable(),
-		NextRetryDelay: ae.NextRetryDelay(),
-	})
+	return httpx.TemporalOp(op, c.http.NewBadResponse(format, args...))
 }
 
 func badInput(format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError("servicenow: "+fmt.Sprintf(format, args...), "BadInput", nil)
 }
 
-// errorBodyTransport rewrites ServiceNow error bodies,
+// errorText turns ServiceNow's error body,
 // {"error":{"message":..,"detail":..},"status":"failure"}, into
-// {"message":"<message>: <detail>"} so that httpx's vendor message keeps
-// the detail, which is often the useful part ("ACL restricts ...").
-type errorBodyTransport struct{ next http.RoundTripper }
-
-func (t errorBodyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(r)
-	if err != nil || resp.StatusCode < 400 {
-		return resp, err
-	}
-	raw, rerr := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	if msg := errorText(raw); rerr == nil && msg != "" {
-		raw, _ = json.Marshal(map[string]string{"message": msg})
-		resp.Header.Set("Content-Type", "application/json")
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(raw))
-	resp.ContentLength = int64(len(raw))
-	resp.Header.Del("Content-Length")
-	return resp, nil
-}
-
+// "<message>: <detail>": the detail is often the useful part ("ACL restricts
+// ...") and httpx alone would keep only the message.
 func errorText(body []byte) string {
 	var e struct {
 		Error struct {
