@@ -1,7 +1,6 @@
 package abuseipdb
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -92,6 +91,7 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 			Secrets:       []string{cfg.APIKey},
 			RedactHeaders: []string{"Key"},
 			Transport:     qt,
+			VendorMessage: errorDetail,
 		}),
 	}, nil
 }
@@ -186,6 +186,16 @@ type apiErrors struct {
 	} `json:"errors"`
 }
 
+// errorDetail is the vendor message of an error body: the first error's
+// detail (httpx alone reads only "message"-style bodies).
+func errorDetail(body []byte) string {
+	var e apiErrors
+	if json.Unmarshal(body, &e) == nil && len(e.Errors) > 0 {
+		return e.Errors[0].Detail
+	}
+	return ""
+}
+
 func (c *Client) check(ctx context.Context, ip string, maxAge int, verbose bool) (*checkData, error) {
 	// Built by hand: the documented form is a bare "verbose" flag, which
 	// url.Values would render as "verbose=".
@@ -202,17 +212,8 @@ func (c *Client) check(ctx context.Context, ip string, maxAge int, verbose bool)
 	}
 	req.Header.Set("Key", c.key)
 	req.Header.Set("Accept", "application/json")
-	capt := &captured{}
-	resp, err := c.http.Do(context.WithValue(ctx, captureKey{}, capt), req)
+	resp, err := c.http.Do(ctx, req)
 	if err != nil {
-		var se *httpx.StatusError
-		if errors.As(err, &se) {
-			// httpx reads only "message"-style bodies; AbuseIPDB says "detail".
-			var e apiErrors
-			if json.Unmarshal(capt.body, &e) == nil && len(e.Errors) > 0 && e.Errors[0].Detail != "" {
-				se.VendorMessage = c.http.Redact(e.Errors[0].Detail)
-			}
-		}
 		return nil, httpx.Temporal(err)
 	}
 	defer resp.Body.Close()
@@ -246,15 +247,9 @@ func readError(msg string, err error) error {
 	return temporal.NewApplicationErrorWithOptions("abuseipdb: read check answer: "+msg, typ, temporal.ApplicationErrorOptions{})
 }
 
-// captureKey carries a *captured through the request context so the
-// transport can hand the error body back to check.
-type captureKey struct{}
-
-type captured struct{ body []byte }
-
-// quotaTransport keeps a copy of error bodies for check, and turns the
-// X-RateLimit-Reset epoch that AbuseIPDB sends with a 429 into a Retry-After
-// when the latter is missing, so httpx carries the delay to Temporal.
+// quotaTransport turns the X-RateLimit-Reset epoch that AbuseIPDB sends
+// with a 429 into a Retry-After when the latter is missing, so httpx carries
+// the delay to Temporal.
 type quotaTransport struct {
 	next http.RoundTripper
 	now  func() time.Time
@@ -262,24 +257,13 @@ type quotaTransport struct {
 
 func (t *quotaTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
-	if err != nil || resp.StatusCode < 400 {
+	if err != nil || resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "" {
 		return resp, err
 	}
-	if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") == "" {
-		if reset, perr := strconv.ParseInt(strings.TrimSpace(resp.Header.Get("X-RateLimit-Reset")), 10, 64); perr == nil {
-			if d := time.Unix(reset, 0).Sub(t.now()); d > 0 {
-				resp.Header.Set("Retry-After", strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10))
-			}
+	if reset, perr := strconv.ParseInt(strings.TrimSpace(resp.Header.Get("X-RateLimit-Reset")), 10, 64); perr == nil {
+		if d := time.Unix(reset, 0).Sub(t.now()); d > 0 {
+			resp.Header.Set("Retry-After", strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10))
 		}
-	}
-	if capt, ok := req.Context().Value(captureKey{}).(*captured); ok {
-		body, rerr := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		resp.Body.Close()
-		if rerr != nil {
-			body = nil
-		}
-		capt.body = body
-		resp.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	return resp, nil
 }

@@ -245,6 +245,11 @@ func TestWrongKeyNonRetryable(t *testing.T) {
 	c, noSecrets := newClient(t, srv, wrong)
 	_, err := c.Enrich(context.Background(), "ip", "118.25.6.39")
 	contracttest.AssertNonRetryable(t, err, "Authentication failed. Your API key is either missing, incorrect, or revoked.")
+	// The vendor message is the detail itself, not the start of the JSON body.
+	if !strings.HasSuffix(strings.TrimSuffix(err.Error(), " (type: HTTP401, retryable: false)"),
+		": 401 Unauthorized: Authentication failed. Your API key is either missing, incorrect, or revoked. Note: The APIv2 key differs from the APIv1 key.") {
+		t.Errorf("error %q does not end with AbuseIPDB's detail", err)
+	}
 	if n := srv.Total(); n != 1 {
 		t.Errorf("%d requests, want 1", n)
 	}
