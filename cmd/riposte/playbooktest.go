@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/riposte-soar/riposte/activities"
@@ -106,6 +107,9 @@ func runPlaybookTest(out io.Writer, pb *playbooks.Playbook, list []alerts.Alert,
 	var s testsuite.WorkflowTestSuite
 	s.SetLogger(tclient.NewLogger(nil))
 	env := s.NewTestWorkflowEnvironment()
+	// CEL runs inside workflow code; a loaded machine must not turn a slow
+	// compile into a "deadlock" that fails the dry run.
+	env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: app.DeadlockDetectionTimeout})
 	start := list[0].ObservedAt
 	env.SetStartTime(start)
 	env.RegisterWorkflowWithOptions(workflows.IncidentWorkflow, workflow.RegisterOptions{Name: workflows.IncidentWorkflowName})

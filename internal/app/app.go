@@ -338,6 +338,7 @@ func tryConnect(ctx context.Context, mode Mode, opts client.Options, tcfg config
 		}
 	}
 	w := worker.New(c, tcfg.TaskQueue, worker.Options{
+		DeadlockDetectionTimeout:               DeadlockDetectionTimeout,
 		MaxConcurrentActivityExecutionSize:     wcfg.MaxConcurrentActivities,
 		MaxConcurrentWorkflowTaskExecutionSize: wcfg.MaxConcurrentWorkflowTasks,
 		OnFatalError: func(err error) {
@@ -354,6 +355,12 @@ func tryConnect(ctx context.Context, mode Mode, opts client.Options, tcfg config
 	}
 	return c, w, nil
 }
+
+// DeadlockDetectionTimeout is how long a workflow task may run without
+// yielding before the SDK calls it a deadlock. Playbook expressions (CEL)
+// are evaluated in workflow code, and on a small, busy machine the SDK's 1 s
+// default fails healthy tasks.
+const DeadlockDetectionTimeout = 10 * time.Second
 
 // register is the one place that lists what the worker runs.
 func register(w worker.Registry, acts *activities.Actions) {
