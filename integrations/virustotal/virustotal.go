@@ -93,6 +93,7 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 			Secrets:       []string{cfg.APIKey},
 			RedactHeaders: []string{"x-apikey"},
 			Transport:     &errTransport{next: tr},
+			VendorMessage: errorText,
 		}),
 	}, nil
 }
@@ -263,12 +264,28 @@ func (o *object) output(lk lookup, found bool, gui string) map[string]any {
 	return out
 }
 
-// apiError is VirusTotal's error envelope.
-type apiError struct {
-	Error *struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
+// parseError reads VirusTotal's error envelope,
+// {"error":{"code":"...","message":"..."}}; code is "" for any other body.
+func parseError(body []byte) (code, msg string) {
+	var e struct {
+		Error *struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &e) != nil || e.Error == nil {
+		return "", ""
+	}
+	return e.Error.Code, e.Error.Message
+}
+
+// errorText is the vendor message of an error body, "<code>: <message>"
+// (httpx alone would keep only the message).
+func errorText(body []byte) string {
+	if code, msg := parseError(body); code != "" {
+		return code + ": " + msg
+	}
+	return ""
 }
 
 // get fetches one object. found is false for VirusTotal's NotFoundError.
@@ -283,16 +300,12 @@ func (c *Client) get(ctx context.Context, path string) (*object, bool, error) {
 	capt := &captured{}
 	resp, err := c.http.Do(context.WithValue(ctx, captureKey{}, capt), req)
 	if err != nil {
+		// Only VirusTotal's own NotFoundError means "unknown observable"; a
+		// bare 404 is a wrong URL.
 		var se *httpx.StatusError
-		if errors.As(err, &se) {
-			var e apiError
-			if json.Unmarshal(capt.body, &e) == nil && e.Error != nil && e.Error.Code != "" {
-				// Only VirusTotal's own NotFoundError means "unknown
-				// observable"; a bare 404 is a wrong URL.
-				if se.Status == http.StatusNotFound && e.Error.Code == "NotFoundError" {
-					return &object{}, false, nil
-				}
-				se.VendorMessage = c.http.Redact(e.Error.Code + ": " + e.Error.Message)
+		if errors.As(err, &se) && se.Status == http.StatusNotFound {
+			if code, _ := parseError(capt.body); code == "NotFoundError" {
+				return &object{}, false, nil
 			}
 		}
 		return nil, false, httpx.Temporal(err)
@@ -319,12 +332,12 @@ func (c *Client) get(ctx context.Context, path string) (*object, bool, error) {
 }
 
 // captureKey carries a *captured through the request context so the
-// transport can hand the error body back to get.
+// transport can hand a 404's body back to get.
 type captureKey struct{}
 
 type captured struct{ body []byte }
 
-// errTransport keeps a copy of error bodies for get, and gives a 429 without
+// errTransport keeps a copy of 404 bodies for get, and gives a 429 without
 // Retry-After a DefaultQuotaDelay one, so httpx neither hammers the quota
 // with quick retries nor leaves Temporal without a delay.
 type errTransport struct{ next http.RoundTripper }
@@ -337,7 +350,7 @@ func (t *errTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") == "" {
 		resp.Header.Set("Retry-After", strconv.Itoa(int(DefaultQuotaDelay/time.Second)))
 	}
-	if capt, ok := req.Context().Value(captureKey{}).(*captured); ok {
+	if capt, ok := req.Context().Value(captureKey{}).(*captured); ok && resp.StatusCode == http.StatusNotFound {
 		body, rerr := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
 		if rerr != nil {
