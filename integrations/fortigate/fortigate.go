@@ -123,15 +123,9 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 }
 
 func apiBase(raw string) (string, error) {
-	if strings.TrimSpace(raw) == "" {
-		return "", errors.New("url: required")
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", fmt.Errorf("url: %q is not an absolute http(s) URL", raw)
-	}
-	if u.User != nil || u.RawQuery != "" {
-		return "", errors.New("url: must not carry credentials or a query")
+	u, err := httpx.BaseURL(raw)
+	if err != nil {
+		return "", err
 	}
 	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/api/v2") + "/api/v2/cmdb/"
 	return u.String(), nil
