@@ -15,8 +15,10 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 
+	"github.com/riposte-soar/riposte/activities"
 	"github.com/riposte-soar/riposte/config"
 )
 
@@ -116,7 +118,47 @@ func NewLogger(l *zap.Logger) *Logger {
 func (l *Logger) Debug(msg string, kv ...any) { l.s.Debugw(msg, kv...) }
 func (l *Logger) Info(msg string, kv ...any)  { l.s.Infow(msg, kv...) }
 func (l *Logger) Warn(msg string, kv ...any)  { l.s.Warnw(msg, kv...) }
-func (l *Logger) Error(msg string, kv ...any) { l.s.Errorw(msg, kv...) }
+
+// Error logs at error level, except an activity failure whose error is an
+// expected outcome (an action whose integration is not configured): the
+// playbook records it and goes on, so it is logged at info, without the
+// SDK's stack trace.
+func (l *Logger) Error(msg string, kv ...any) {
+	if expectedFailure(kv) {
+		l.s.Infow(msg, withoutStack(kv)...)
+		return
+	}
+	l.s.Errorw(msg, kv...)
+}
+
+// ExpectedErrorTypes are the application error types that are outcomes,
+// not faults.
+var ExpectedErrorTypes = map[string]bool{activities.ErrTypeNotConfigured: true}
+
+func expectedFailure(kv []any) bool {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if k, _ := kv[i].(string); k != "Error" {
+			continue
+		}
+		err, ok := kv[i+1].(error)
+		var appErr *temporal.ApplicationError
+		if ok && errors.As(err, &appErr) && ExpectedErrorTypes[appErr.Type()] {
+			return true
+		}
+	}
+	return false
+}
+
+func withoutStack(kv []any) []any {
+	out := make([]any, 0, len(kv))
+	for i := 0; i+1 < len(kv); i += 2 {
+		if k, _ := kv[i].(string); k == "StackTrace" {
+			continue
+		}
+		out = append(out, kv[i], kv[i+1])
+	}
+	return out
+}
 
 // With returns a logger with the key-values attached.
 func (l *Logger) With(kv ...any) sdklog.Logger { return &Logger{s: l.s.With(kv...)} }
