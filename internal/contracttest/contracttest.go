@@ -87,7 +87,9 @@ func redactFor(txt, form string) string {
 	return strings.ReplaceAll(txt, form, "<SECRET>")
 }
 
-func appError(t testing.TB, err error) *temporal.ApplicationError {
+// AppError fails t unless err is (or wraps) a Temporal application error,
+// and returns it for further checks (nil after a failure).
+func AppError(t testing.TB, err error) *temporal.ApplicationError {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("got nil error, want a Temporal application error")
@@ -105,7 +107,7 @@ func appError(t testing.TB, err error) *temporal.ApplicationError {
 // error whose NextRetryDelay equals wantDelay (0 means "no delay set").
 func AssertRetryable(t testing.TB, err error, wantDelay time.Duration) {
 	t.Helper()
-	ae := appError(t, err)
+	ae := AppError(t, err)
 	if ae == nil {
 		return
 	}
@@ -121,7 +123,7 @@ func AssertRetryable(t testing.TB, err error, wantDelay time.Duration) {
 // application error whose message contains wantSubstring.
 func AssertNonRetryable(t testing.TB, err error, wantSubstring string) {
 	t.Helper()
-	ae := appError(t, err)
+	ae := AppError(t, err)
 	if ae == nil {
 		return
 	}
@@ -137,7 +139,7 @@ func AssertNonRetryable(t testing.TB, err error, wantSubstring string) {
 // application error httpx.Temporal makes of an unusable 2xx answer.
 func AssertBadResponse(t testing.TB, err error) {
 	t.Helper()
-	ae := appError(t, err)
+	ae := AppError(t, err)
 	if ae == nil {
 		return
 	}
@@ -146,6 +148,19 @@ func AssertBadResponse(t testing.TB, err error) {
 	}
 	if !ae.NonRetryable() {
 		t.Errorf("BadResponse error %q is retryable, want non-retryable", ae.Error())
+	}
+}
+
+// AssertType fails t unless err is a Temporal application error of type
+// want (e.g. "HTTP429", "BadResponse", "InvalidInput").
+func AssertType(t testing.TB, err error, want string) {
+	t.Helper()
+	ae := AppError(t, err)
+	if ae == nil {
+		return
+	}
+	if ae.Type() != want {
+		t.Errorf("error type = %q, want %q (error %q)", ae.Type(), want, ae.Error())
 	}
 }
 

@@ -127,6 +127,9 @@ func TestAssertions(t *testing.T) {
 	check("retryable BadResponse type", func(tb testing.TB) {
 		AssertBadResponse(tb, temporal.NewApplicationError("x", "BadResponse"))
 	}, true)
+	check("429 type", func(tb testing.TB) { AssertType(tb, e429, "HTTP429") }, false)
+	check("401 is not HTTP403", func(tb testing.TB) { AssertType(tb, e401, "HTTP403") }, true)
+	check("plain error has no type", func(tb testing.TB) { AssertType(tb, plain, "Transport") }, true)
 	check("plain error", func(tb testing.TB) { AssertNonRetryable(tb, plain, "") }, true)
 	check("nil error", func(tb testing.TB) { AssertRetryable(tb, nil, 0) }, true)
 }
