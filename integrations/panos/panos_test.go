@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/pem"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -19,9 +18,6 @@ import (
 	"time"
 
 	"github.com/riposte-soar/riposte/internal/contracttest"
-	"go.temporal.io/sdk/temporal"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 )
 
@@ -29,11 +25,10 @@ import (
 // leak in any encoded form is caught.
 const apiKey = "LUFRPT1pan+Key/with=Chars"
 
-// request is what the fake firewall saw.
+// request is what the fake firewall saw, with its form parsed.
 type request struct {
-	Method, Path, RawQuery string
-	Header                 http.Header
-	Form                   url.Values
+	contracttest.Request
+	Form url.Values
 }
 
 // fakePANOS follows the PAN-OS XML API: the key in X-PAN-KEY (a wrong one is
@@ -41,25 +36,33 @@ type request struct {
 // per entry (duplicates and absent entries as status="error" messages), and
 // type=op show system info.
 type fakePANOS struct {
-	t *testing.T
-	*httptest.Server
+	*contracttest.Server
 	mu         sync.Mutex
-	reqs       []request
 	registered map[string]map[string]string // ip -> tag -> timeout
 	override   func(w http.ResponseWriter, r *http.Request) bool
 }
 
 func newFake(t *testing.T) *fakePANOS {
-	f := &fakePANOS{t: t, registered: map[string]map[string]string{}}
-	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.Close)
+	f := &fakePANOS{registered: map[string]map[string]string{}}
+	f.Server = contracttest.NewServer(t, f.serve)
 	return f
 }
 
 func (f *fakePANOS) requests() []request {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]request(nil), f.reqs...)
+	var out []request
+	for _, r := range f.Requests() {
+		out = append(out, request{Request: r, Form: form(r.Method, r.Query, r.Body)})
+	}
+	return out
+}
+
+// form is the query of a GET, else the urlencoded body.
+func form(method string, query url.Values, body []byte) url.Values {
+	if method == http.MethodGet {
+		return query
+	}
+	f, _ := url.ParseQuery(string(body))
+	return f
 }
 
 func writeXML(w http.ResponseWriter, status int, body string) {
@@ -70,12 +73,8 @@ func writeXML(w http.ResponseWriter, status int, body string) {
 
 func (f *fakePANOS) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	form, _ := url.ParseQuery(string(body))
-	if r.Method == http.MethodGet {
-		form = r.URL.Query()
-	}
+	form := form(r.Method, r.URL.Query(), body)
 	f.mu.Lock()
-	f.reqs = append(f.reqs, request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Form: form})
 	override := f.override
 	f.mu.Unlock()
 	if override != nil && override(w, r) {
@@ -170,49 +169,15 @@ func (f *fakePANOS) state() map[string]map[string]string {
 
 func newClient(t *testing.T, cfg Config) (*Client, *observer.ObservedLogs) {
 	t.Helper()
-	core, logs := observer.New(zapcore.DebugLevel)
+	logger, logs := contracttest.Logger(t)
 	if cfg.APIKey == "" {
 		cfg.APIKey = apiKey
 	}
-	c, err := New(cfg, zap.New(core))
+	c, err := New(cfg, logger)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	return c, logs
-}
-
-func appError(t *testing.T, err error) *temporal.ApplicationError {
-	t.Helper()
-	var ae *temporal.ApplicationError
-	if !errors.As(err, &ae) {
-		t.Fatalf("want a Temporal application error, got %T: %v", err, err)
-	}
-	return ae
-}
-
-func assertRetryable(t *testing.T, err error, delay time.Duration) {
-	t.Helper()
-	ae := appError(t, err)
-	if ae.NonRetryable() {
-		t.Fatalf("want retryable, got non-retryable %s: %v", ae.Type(), err)
-	}
-	if ae.NextRetryDelay() != delay {
-		t.Fatalf("NextRetryDelay = %s, want %s", ae.NextRetryDelay(), delay)
-	}
-}
-
-func assertNonRetryable(t *testing.T, err error, typ, contains string) {
-	t.Helper()
-	ae := appError(t, err)
-	if !ae.NonRetryable() {
-		t.Fatalf("want non-retryable, got retryable %s: %v", ae.Type(), err)
-	}
-	if ae.Type() != typ {
-		t.Fatalf("type = %q, want %q (%v)", ae.Type(), typ, err)
-	}
-	if !strings.Contains(err.Error(), contains) {
-		t.Fatalf("error %q does not contain %q", err.Error(), contains)
-	}
 }
 
 // assertNoSecret fails if the key, in any common encoding, is in a log entry
@@ -331,7 +296,8 @@ func TestErrorInsideHTTP200IsNonRetryable(t *testing.T) {
 	f := newFake(t)
 	c, _ := newClient(t, Config{URL: f.URL})
 	err := c.Block(context.Background(), Block{Type: "ip", Value: "192.0.2.66"})
-	assertNonRetryable(t, err, "BadResponse", "register 192.0.2.66: status error: Failed to register ip: internal limit reached")
+	contracttest.AssertNonRetryable(t, err, "register 192.0.2.66: status error: Failed to register ip: internal limit reached")
+	contracttest.AssertType(t, err, "BadResponse")
 }
 
 func TestTagTimeout(t *testing.T) {
@@ -380,12 +346,13 @@ func TestInputValidation(t *testing.T) {
 		{Block{Type: "ip", Value: "not-an-ip"}, "InvalidInput", `panos: invalid ip "not-an-ip"`},
 		{Block{Value: "10.0.0.1"}, "InvalidInput", "panos: block type is required"},
 	} {
-		err := c.Block(ctx, tc.b)
-		assertNonRetryable(t, err, tc.typ, tc.text)
-		if msg := appError(t, err).Message(); msg != tc.text {
-			t.Errorf("message = %q, want %q", msg, tc.text)
+		for _, err := range []error{c.Block(ctx, tc.b), c.Unblock(ctx, tc.b)} {
+			contracttest.AssertNonRetryable(t, err, tc.text)
+			contracttest.AssertType(t, err, tc.typ)
+			if ae := contracttest.AppError(t, err); ae != nil && ae.Message() != tc.text {
+				t.Errorf("message = %q, want %q", ae.Message(), tc.text)
+			}
 		}
-		assertNonRetryable(t, c.Unblock(ctx, tc.b), tc.typ, tc.text)
 	}
 	if n := len(f.requests()); n != 0 {
 		t.Fatalf("%d requests sent for invalid input", n)
@@ -408,7 +375,7 @@ func TestRateLimitedIsRetryableWithServerDelay(t *testing.T) {
 	}
 	c, logs := newClient(t, Config{URL: f.URL})
 	err := c.Block(context.Background(), Block{Type: "ip", Value: "203.0.113.7"})
-	assertRetryable(t, err, 30*time.Second)
+	contracttest.AssertRetryable(t, err, 30*time.Second)
 	if n := len(f.requests()); n != 1 {
 		t.Fatalf("%d requests, want 1", n)
 	}
@@ -423,10 +390,8 @@ func TestUnavailableIsRetryable(t *testing.T) {
 	}
 	c, logs := newClient(t, Config{URL: f.URL})
 	err := c.Unblock(context.Background(), Block{Type: "ip", Value: "203.0.113.7"})
-	assertRetryable(t, err, 0)
-	if ae := appError(t, err); ae.Type() != "HTTP503" {
-		t.Fatalf("type = %s", ae.Type())
-	}
+	contracttest.AssertRetryable(t, err, 0)
+	contracttest.AssertType(t, err, "HTTP503")
 	assertNoSecret(t, logs, err)
 }
 
@@ -434,9 +399,11 @@ func TestBadKeyIsNonRetryableWithVendorText(t *testing.T) {
 	f := newFake(t)
 	c, logs := newClient(t, Config{URL: f.URL, APIKey: "wrong-key-value"})
 	err := c.Check(context.Background())
-	assertNonRetryable(t, err, "HTTP403", "403 Forbidden: Invalid Credential")
+	contracttest.AssertNonRetryable(t, err, "403 Forbidden: Invalid Credential")
+	contracttest.AssertType(t, err, "HTTP403")
 	err2 := c.Block(context.Background(), Block{Type: "ip", Value: "203.0.113.7"})
-	assertNonRetryable(t, err2, "HTTP403", "Invalid Credential")
+	contracttest.AssertNonRetryable(t, err2, "Invalid Credential")
+	contracttest.AssertType(t, err2, "HTTP403")
 	assertNoSecret(t, logs, err, err2)
 	for _, e := range logs.All() {
 		if strings.Contains(fmt.Sprint(e.ContextMap()), "wrong-key-value") {
@@ -452,7 +419,9 @@ func TestUnauthorizedProxyIsNonRetryable(t *testing.T) {
 		return true
 	}
 	c, _ := newClient(t, Config{URL: f.URL})
-	assertNonRetryable(t, c.Check(context.Background()), "HTTP401", "proxy says: authentication required")
+	err := c.Check(context.Background())
+	contracttest.AssertNonRetryable(t, err, "proxy says: authentication required")
+	contracttest.AssertType(t, err, "HTTP401")
 }
 
 func TestMalformedXMLIsBadResponse(t *testing.T) {
@@ -469,8 +438,11 @@ func TestMalformedXMLIsBadResponse(t *testing.T) {
 			}
 			c, logs := newClient(t, Config{URL: f.URL})
 			err := c.Block(context.Background(), Block{Type: "ip", Value: "203.0.113.7"})
-			assertNonRetryable(t, err, "BadResponse", "panos: unusable response: POST: malformed XML")
-			assertNonRetryable(t, c.Check(context.Background()), "BadResponse", "malformed XML")
+			contracttest.AssertBadResponse(t, err)
+			contracttest.AssertNonRetryable(t, err, "panos: unusable response: POST: malformed XML")
+			err2 := c.Check(context.Background())
+			contracttest.AssertBadResponse(t, err2)
+			contracttest.AssertNonRetryable(t, err2, "malformed XML")
 			assertNoSecret(t, logs, err)
 		})
 	}
