@@ -3,11 +3,9 @@ package fortigate
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"sort"
 	"strings"
@@ -16,9 +14,6 @@ import (
 	"time"
 
 	"github.com/riposte-soar/riposte/internal/contracttest"
-	"go.temporal.io/sdk/temporal"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 )
 
@@ -34,20 +29,14 @@ are authorized to access the document
 requested.</p>
 </body></html>`
 
-type request struct {
-	Method, Path, RawQuery, Body string
-	Header                       http.Header
-}
-
 // fakeFortiOS follows the FortiOS REST API v2 CMDB: bearer token (a wrong
 // one gets httpd's HTML 401 page), JSON envelopes with status and
 // http_status, a duplicate name answered with HTTP 500 and error -5, a
 // missing entry with 404 and error -3, and an object still referenced by a
 // group refused with 500 and error -23.
 type fakeFortiOS struct {
-	*httptest.Server
+	*contracttest.Server
 	mu       sync.Mutex
-	reqs     []request
 	objects  map[string]map[string]address  // table -> name -> object
 	groups   map[string]map[string][]string // grouptable -> group -> members
 	override func(w http.ResponseWriter, r *http.Request) bool
@@ -58,15 +47,8 @@ func newFake(t *testing.T) *fakeFortiOS {
 		objects: map[string]map[string]address{"address": {}, "address6": {}},
 		groups:  map[string]map[string][]string{"addrgrp": {"riposte-deny": nil}, "addrgrp6": {"riposte-deny6": nil}},
 	}
-	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.Close)
+	f.Server = contracttest.NewServer(t, f.serve)
 	return f
-}
-
-func (f *fakeFortiOS) requests() []request {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]request(nil), f.reqs...)
 }
 
 func envelope(w http.ResponseWriter, r *http.Request, status int, extra map[string]any) {
@@ -88,7 +70,6 @@ func (f *fakeFortiOS) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.reqs = append(f.reqs, request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Body: string(body), Header: r.Header.Clone()})
 	if f.override != nil && f.override(w, r) {
 		return
 	}
@@ -230,33 +211,16 @@ func (f *fakeFortiOS) state() []string {
 
 func newClient(t *testing.T, f *fakeFortiOS, mod func(*Config)) (*Client, *observer.ObservedLogs) {
 	t.Helper()
-	core, logs := observer.New(zapcore.DebugLevel)
+	logger, logs := contracttest.Logger(t)
 	cfg := Config{URL: f.URL, Token: token, AddressGroup: "riposte-deny", AddressGroup6: "riposte-deny6", VDOM: "root"}
 	if mod != nil {
 		mod(&cfg)
 	}
-	c, err := New(cfg, zap.New(core))
+	c, err := New(cfg, logger)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	return c, logs
-}
-
-func appError(t *testing.T, err error) *temporal.ApplicationError {
-	t.Helper()
-	var ae *temporal.ApplicationError
-	if !errors.As(err, &ae) {
-		t.Fatalf("want a Temporal application error, got %T: %v", err, err)
-	}
-	return ae
-}
-
-func assertNonRetryable(t *testing.T, err error, typ, contains string) {
-	t.Helper()
-	ae := appError(t, err)
-	if !ae.NonRetryable() || ae.Type() != typ || !strings.Contains(ae.Message(), contains) {
-		t.Fatalf("got %v (non-retryable %v, type %s), want non-retryable %s containing %q", err, ae.NonRetryable(), ae.Type(), typ, contains)
-	}
 }
 
 func assertNoSecret(t *testing.T, logs *observer.ObservedLogs, errs ...error) {
@@ -267,12 +231,12 @@ func assertNoSecret(t *testing.T, logs *observer.ObservedLogs, errs ...error) {
 	}
 }
 
-func summary(reqs []request) []string {
+func summary(reqs []contracttest.Request) []string {
 	var out []string
 	for _, r := range reqs {
 		s := r.Method + " " + r.Path + "?" + r.RawQuery
-		if r.Body != "" {
-			s += " " + r.Body
+		if len(r.Body) > 0 {
+			s += " " + string(r.Body)
 		}
 		out = append(out, s)
 	}
@@ -309,7 +273,7 @@ func TestBlockRequestShapes(t *testing.T) {
 			t.Fatalf("Block(%s): %v", b.Value, err)
 		}
 	}
-	equal(t, "requests", summary(f.requests()), []string{
+	equal(t, "requests", summary(f.Requests()), []string{
 		`POST /api/v2/cmdb/firewall/address?vdom=root {"name":"riposte-203.0.113.7","type":"ipmask","subnet":"203.0.113.7/32","comment":"riposte inc-1/block: c2 beacon"}`,
 		`POST /api/v2/cmdb/firewall/addrgrp/riposte-deny/member?vdom=root {"name":"riposte-203.0.113.7"}`,
 		`POST /api/v2/cmdb/firewall/address?vdom=root {"name":"riposte-198.51.100.0_24","type":"ipmask","subnet":"198.51.100.0/24","comment":"riposte inc-1/net"}`,
@@ -319,7 +283,7 @@ func TestBlockRequestShapes(t *testing.T) {
 		`POST /api/v2/cmdb/firewall/address6?vdom=root {"name":"riposte-2001_db8___48","type":"ipprefix","ip6":"2001:db8::/48","comment":"riposte inc-3/v6"}`,
 		`POST /api/v2/cmdb/firewall/addrgrp6/riposte-deny6/member?vdom=root {"name":"riposte-2001_db8___48"}`,
 	})
-	for _, r := range f.requests() {
+	for _, r := range f.Requests() {
 		if r.Header.Get("Authorization") != "Bearer "+token || r.Header.Get("Content-Type") != "application/json" {
 			t.Fatalf("headers = %v", r.Header)
 		}
@@ -341,17 +305,17 @@ func TestBlockTwiceIsOneBlockAndUnblock(t *testing.T) {
 		}
 	}
 	equal(t, "state", f.state(), []string{"address/riposte-203.0.113.7", "riposte-deny:riposte-203.0.113.7"})
-	equal(t, "second block", summary(f.requests()[2:]), []string{
+	equal(t, "second block", summary(f.Requests()[2:]), []string{
 		`POST /api/v2/cmdb/firewall/address? {"name":"riposte-203.0.113.7","type":"ipmask","subnet":"203.0.113.7/32","comment":"riposte inc-1/block"}`,
 		`GET /api/v2/cmdb/firewall/address/riposte-203.0.113.7?`,
 		`POST /api/v2/cmdb/firewall/addrgrp/riposte-deny/member? {"name":"riposte-203.0.113.7"}`,
 		`GET /api/v2/cmdb/firewall/addrgrp/riposte-deny/member/riposte-203.0.113.7?`,
 	})
-	n := len(f.requests())
+	n := len(f.Requests())
 	if err := c.Unblock(ctx, b); err != nil {
 		t.Fatalf("Unblock: %v", err)
 	}
-	equal(t, "unblock", summary(f.requests()[n:]), []string{
+	equal(t, "unblock", summary(f.Requests()[n:]), []string{
 		`DELETE /api/v2/cmdb/firewall/addrgrp/riposte-deny/member/riposte-203.0.113.7?`,
 		`DELETE /api/v2/cmdb/firewall/address/riposte-203.0.113.7?`,
 	})
@@ -402,13 +366,14 @@ func TestUnsupportedAndInvalid(t *testing.T) {
 		{Block{Type: "domain", Value: "localhost"}, "InvalidInput", `fortigate: invalid domain "localhost"`},
 	} {
 		for _, err := range []error{c.Block(ctx, tc.b), c.Unblock(ctx, tc.b)} {
-			assertNonRetryable(t, err, tc.typ, tc.text)
-			if got := appError(t, err).Message(); got != tc.text {
-				t.Errorf("message = %q, want %q", got, tc.text)
+			contracttest.AssertNonRetryable(t, err, tc.text)
+			contracttest.AssertType(t, err, tc.typ)
+			if ae := contracttest.AppError(t, err); ae != nil && ae.Message() != tc.text {
+				t.Errorf("message = %q, want %q", ae.Message(), tc.text)
 			}
 		}
 	}
-	if n := len(f.requests()); n != 0 {
+	if n := len(f.Requests()); n != 0 {
 		t.Fatalf("%d requests for rejected input", n)
 	}
 }
@@ -440,11 +405,9 @@ func TestRateLimitedIsRetryableWithServerDelay(t *testing.T) {
 	}
 	c, logs := newClient(t, f, nil)
 	err := c.Block(context.Background(), Block{Type: "ip", Value: "203.0.113.7"})
-	ae := appError(t, err)
-	if ae.NonRetryable() || ae.NextRetryDelay() != 30*time.Second || ae.Type() != "HTTP429" {
-		t.Fatalf("got %v (delay %s), want retryable HTTP429 after 30s", err, ae.NextRetryDelay())
-	}
-	if n := len(f.requests()); n != 1 {
+	contracttest.AssertRetryable(t, err, 30*time.Second)
+	contracttest.AssertType(t, err, "HTTP429")
+	if n := len(f.Requests()); n != 1 {
 		t.Fatalf("%d requests, want 1", n)
 	}
 	assertNoSecret(t, logs, err)
@@ -458,10 +421,8 @@ func TestUnavailableIsRetryable(t *testing.T) {
 	}
 	c, logs := newClient(t, f, nil)
 	err := c.Unblock(context.Background(), Block{Type: "ip", Value: "203.0.113.7"})
-	ae := appError(t, err)
-	if ae.NonRetryable() || ae.Type() != "HTTP503" {
-		t.Fatalf("got %v, want retryable HTTP503", err)
-	}
+	contracttest.AssertRetryable(t, err, 0)
+	contracttest.AssertType(t, err, "HTTP503")
 	assertNoSecret(t, logs, err)
 }
 
@@ -472,7 +433,8 @@ func TestBadTokenIsNonRetryableWithVendorText(t *testing.T) {
 		c.Check(context.Background()),
 		c.Block(context.Background(), Block{Type: "ip", Value: "203.0.113.7"}),
 	} {
-		assertNonRetryable(t, err, "HTTP401", "401 Unauthorized: 401 Unauthorized Unauthorized This server could not verify that you are authorized")
+		contracttest.AssertNonRetryable(t, err, "401 Unauthorized: 401 Unauthorized Unauthorized This server could not verify that you are authorized")
+		contracttest.AssertType(t, err, "HTTP401")
 		assertNoSecret(t, logs, err)
 		if strings.Contains(err.Error(), "wrong-token-123") {
 			t.Fatal("token in error")
@@ -494,9 +456,12 @@ func TestMalformedJSONIsBadResponse(t *testing.T) {
 	}
 	c, logs := newClient(t, f, nil)
 	err := c.Block(context.Background(), Block{Type: "ip", Value: "203.0.113.7"})
-	assertNonRetryable(t, err, "BadResponse", "fortigate: unusable response: POST")
-	assertNonRetryable(t, err, "BadResponse", "malformed JSON")
-	assertNonRetryable(t, c.Check(context.Background()), "BadResponse", "malformed JSON")
+	contracttest.AssertBadResponse(t, err)
+	contracttest.AssertNonRetryable(t, err, "fortigate: unusable response: POST")
+	contracttest.AssertNonRetryable(t, err, "malformed JSON")
+	err2 := c.Check(context.Background())
+	contracttest.AssertBadResponse(t, err2)
+	contracttest.AssertNonRetryable(t, err2, "malformed JSON")
 	assertNoSecret(t, logs, err)
 }
 
@@ -508,7 +473,9 @@ func TestErrorStatusInHTTP200IsBadResponse(t *testing.T) {
 		return true
 	}
 	c, _ := newClient(t, f, nil)
-	assertNonRetryable(t, c.Check(context.Background()), "BadResponse", `status "error", error -37`)
+	err := c.Check(context.Background())
+	contracttest.AssertBadResponse(t, err)
+	contracttest.AssertNonRetryable(t, err, `status "error", error -37`)
 }
 
 func TestCheck(t *testing.T) {
@@ -517,10 +484,12 @@ func TestCheck(t *testing.T) {
 	if err := c.Check(context.Background()); err != nil {
 		t.Fatalf("Check: %v", err)
 	}
-	equal(t, "requests", summary(f.requests()), []string{
+	equal(t, "requests", summary(f.Requests()), []string{
 		"GET /api/v2/cmdb/firewall/addrgrp/riposte-deny?vdom=root",
 		"GET /api/v2/cmdb/firewall/addrgrp6/riposte-deny6?vdom=root",
 	})
 	c2, _ := newClient(t, f, func(cfg *Config) { cfg.AddressGroup = "missing-group" })
-	assertNonRetryable(t, c2.Check(context.Background()), "HTTP404", "/firewall/addrgrp/missing-group")
+	err := c2.Check(context.Background())
+	contracttest.AssertNonRetryable(t, err, "/firewall/addrgrp/missing-group")
+	contracttest.AssertType(t, err, "HTTP404")
 }
