@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -231,6 +232,29 @@ func retryAfter(h http.Header) (time.Duration, bool) {
 		return d, true
 	}
 	return 0, false
+}
+
+// JSONRequest builds a request to u whose body is in encoded as JSON (nil:
+// no body), asking for a JSON answer. An encoding failure is reported as
+// "encode request: ...".
+func JSONRequest(ctx context.Context, method, u string, in any) (*http.Request, error) {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return nil, fmt.Errorf("encode request: %w", err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req, nil
 }
 
 // Do sends req with the per-call timeout and transport-level retries. It

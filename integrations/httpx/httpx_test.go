@@ -456,3 +456,24 @@ func TestBaseURL(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONRequest(t *testing.T) {
+	req, err := JSONRequest(context.Background(), http.MethodPost, "https://x/api", map[string]string{"a": "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(req.Body)
+	if string(body) != `{"a":"b"}` || req.Header.Get("Content-Type") != "application/json" || req.Header.Get("Accept") != "application/json" {
+		t.Fatalf("body %s, header %v", body, req.Header)
+	}
+	req, err = JSONRequest(context.Background(), http.MethodGet, "https://x/api", nil)
+	if err != nil || req.Body != nil || req.Header.Get("Content-Type") != "" || req.Header.Get("Accept") != "application/json" {
+		t.Fatalf("GET: %v, body %v, header %v", err, req.Body, req.Header)
+	}
+	if _, err := JSONRequest(context.Background(), http.MethodPost, "https://x", func() {}); err == nil || !strings.HasPrefix(err.Error(), "encode request: json: unsupported type") {
+		t.Fatalf("encode error = %v", err)
+	}
+	if _, err := JSONRequest(context.Background(), "BAD METHOD", "https://x", nil); err == nil {
+		t.Fatal("no error for an invalid method")
+	}
+}
