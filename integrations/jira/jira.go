@@ -23,7 +23,6 @@
 package jira
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -185,23 +184,11 @@ func (c *Client) call(ctx context.Context, op, method, path string, query url.Va
 	if query != nil {
 		u.RawQuery = query.Encode()
 	}
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("jira: %s: encode request: %v", op, err), "BadRequest", nil)
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	req, err := httpx.JSONRequest(ctx, method, u.String(), in)
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("jira: %s: %s", op, c.http.Redact(err.Error())), "BadRequest", nil)
 	}
 	req.Header.Set("Authorization", c.auth)
-	req.Header.Set("Accept", "application/json")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
 	resp, err := c.http.Do(ctx, req)
 	if err != nil {
 		return httpx.TemporalOp(op, err)
