@@ -1,7 +1,7 @@
 // Package deadlines starts, lists and settles regulatory obligations: one
 // DeadlineWorkflow per incident × stage. Lists come from visibility over the
-// workflows' search attributes and state from their Query; nothing is kept
-// here.
+// workflows' search attributes and state from their Query; the metrics read
+// visibility alone. Nothing is kept here.
 package deadlines
 
 import (
@@ -9,13 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
-	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -32,6 +29,30 @@ type Service struct {
 	Catalogue *compliance.Catalogue
 	// Policy holds the company targets for stages without a legal period.
 	Policy compliance.PolicyTargets
+	// QueryConcurrency bounds the Queries that List runs at once; zero
+	// is DefaultQueryConcurrency.
+	QueryConcurrency int
+	// QueryTimeout bounds each of List's Queries; zero is
+	// DefaultQueryTimeout.
+	QueryTimeout time.Duration
+}
+
+// ErrInvalid marks errors in what the caller asked for (a bad incident ID,
+// an unknown regime, a filter value), as opposed to Temporal failing.
+var ErrInvalid = errors.New("invalid request")
+
+type invalidError struct {
+	msg string
+	err error
+}
+
+func (e *invalidError) Error() string        { return e.msg }
+func (e *invalidError) Unwrap() error        { return e.err }
+func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
+
+func invalidf(format string, a ...any) error {
+	err := fmt.Errorf(format, a...)
+	return &invalidError{msg: err.Error(), err: errors.Unwrap(err)}
 }
 
 // StartRequest starts the clocks of some regimes or stages for an incident
@@ -52,10 +73,10 @@ func WorkflowID(incidentID, stageID string) string { return "dl-" + incidentID +
 // events arm, and for the stages chained on them (waiting until armed).
 func (s *Service) Start(ctx context.Context, req StartRequest) ([]string, error) {
 	if !idPattern.MatchString(req.IncidentID) {
-		return nil, fmt.Errorf("incident_id: must be 1 to 128 letters, digits, '.', '_', ':' or '-'")
+		return nil, invalidf("incident_id: must be 1 to 128 letters, digits, '.', '_', ':' or '-'")
 	}
 	if len(req.Regimes) == 0 {
-		return nil, errors.New("regimes: at least one regime or stage id is required")
+		return nil, invalidf("regimes: at least one regime or stage id is required")
 	}
 	c := s.Client()
 	if c == nil {
@@ -66,7 +87,7 @@ func (s *Service) Start(ctx context.Context, req StartRequest) ([]string, error)
 	for _, regime := range req.Regimes {
 		plans, err := s.Catalogue.Plan(regime, req.Events, s.Policy)
 		if err != nil {
-			return started, fmt.Errorf("regimes: %s: %w", regime, err)
+			return started, invalidf("regimes: %s: %w", regime, err)
 		}
 		for _, p := range plans {
 			if seen[p.ID] {
@@ -85,82 +106,12 @@ func (s *Service) Start(ctx context.Context, req StartRequest) ([]string, error)
 			})
 			var already *serviceerror.WorkflowExecutionAlreadyStarted
 			if err != nil && !errors.As(err, &already) {
-				return started, fmt.Errorf("start %s: %w", id, err)
+				return started, classify(fmt.Errorf("start %s: %w", id, err))
 			}
 			started = append(started, id)
 		}
 	}
 	return started, nil
-}
-
-// Filter narrows a list.
-type Filter struct {
-	Status     string
-	Regime     string
-	IncidentID string
-}
-
-// Obligation is one row of the list.
-type Obligation struct {
-	workflows.DeadlineState
-	// RemainingSeconds until due (negative when overdue); absent while
-	// the stage waits to be armed.
-	RemainingSeconds *int64 `json:"remaining_seconds,omitempty"`
-}
-
-var safeValue = regexp.MustCompile(`^[A-Za-z0-9._:-]*$`)
-
-// List returns the obligations matching f, soonest due first.
-func (s *Service) List(ctx context.Context, f Filter, now time.Time) ([]Obligation, error) {
-	for name, v := range map[string]string{"status": f.Status, "regime": f.Regime, "incident": f.IncidentID} {
-		if !safeValue.MatchString(v) {
-			return nil, fmt.Errorf("%s: invalid value %q", name, v)
-		}
-	}
-	c := s.Client()
-	if c == nil {
-		return nil, incidents.ErrUnavailable
-	}
-	q := []string{fmt.Sprintf("WorkflowType = '%s'", workflows.DeadlineWorkflowName)}
-	if f.Status != "" {
-		q = append(q, fmt.Sprintf("%s = '%s'", workflows.SAStatus.GetName(), f.Status))
-	}
-	if f.Regime != "" {
-		q = append(q, fmt.Sprintf("%s = '%s'", workflows.SARegime.GetName(), f.Regime))
-	}
-	if f.IncidentID != "" {
-		q = append(q, fmt.Sprintf("%s = '%s'", workflows.SAIncidentID.GetName(), f.IncidentID))
-	}
-	var out []Obligation
-	var token []byte
-	for {
-		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-			Namespace: s.Namespace, Query: strings.Join(q, " AND "), PageSize: 100, NextPageToken: token,
-		})
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range resp.GetExecutions() {
-			st, err := s.Get(ctx, e.GetExecution().GetWorkflowId())
-			if err != nil {
-				continue // gone between list and query
-			}
-			o := Obligation{DeadlineState: *st}
-			if st.DueAt != nil && !st.Final() {
-				r := int64(st.DueAt.Sub(now).Seconds())
-				o.RemainingSeconds = &r
-			}
-			out = append(out, o)
-		}
-		token = resp.GetNextPageToken()
-		if len(token) == 0 || len(out) >= 1000 {
-			break
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		return compliance.DueBefore(out[i].DueAt, out[i].ID, out[j].DueAt, out[j].ID)
-	})
-	return out, nil
 }
 
 // Get queries one obligation.
@@ -171,15 +122,11 @@ func (s *Service) Get(ctx context.Context, id string) (*workflows.DeadlineState,
 	}
 	v, err := c.QueryWorkflow(ctx, id, "", workflows.QueryDeadline)
 	if err != nil {
-		var nf *serviceerror.NotFound
-		if errors.As(err, &nf) {
-			return nil, incidents.ErrNotFound
-		}
-		return nil, err
+		return nil, classify(fmt.Errorf("query %s: %w", id, err))
 	}
 	var st workflows.DeadlineState
 	if err := v.Get(&st); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("decode %s: %w", id, err)
 	}
 	return &st, nil
 }
@@ -201,11 +148,7 @@ func (s *Service) update(ctx context.Context, id, name string, arg any) (*workfl
 		if errors.As(err, &appErr) {
 			return nil, &incidents.RejectedError{Type: appErr.Type(), Message: appErr.Message()}
 		}
-		var nf *serviceerror.NotFound
-		if errors.As(err, &nf) {
-			return nil, incidents.ErrNotFound
-		}
-		return nil, err
+		return nil, classify(fmt.Errorf("%s %s: %w", name, id, err))
 	}
 	return &st, nil
 }

@@ -13,6 +13,9 @@ var csvHeader = []string{
 	"id", "incident_id", "stage_id", "regime", "recipient", "status", "basis", "due_at", "trigger_events",
 	"reminders_sent", "submitted_at", "reference", "submitted_by", "late", "reasons_for_delay",
 	"deferred_until", "deferral_legal_basis", "cancelled_reason", "cancelled_by", "history", "catalogue_version",
+	// Set when the state could not be read: the row then holds only what
+	// visibility knows, and blank columns mean unknown, not absent.
+	"unreadable",
 }
 
 func ts(t *time.Time) string {
@@ -61,7 +64,7 @@ func WriteCSV(w io.Writer, list []Obligation) error {
 		} else {
 			row = append(row, "", "")
 		}
-		row = append(row, strings.Join(history, " | "), o.CatalogueVersion)
+		row = append(row, strings.Join(history, " | "), o.CatalogueVersion, o.Unreadable)
 		if err := cw.Write(row); err != nil {
 			return err
 		}

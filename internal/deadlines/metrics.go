@@ -2,6 +2,8 @@ package deadlines
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -9,8 +11,10 @@ import (
 	"github.com/riposte-soar/riposte/workflows"
 )
 
-// Collector exports the obligations' clocks at scrape time, read from
-// Temporal like everything else.
+// Collector exports the obligations' clocks at scrape time from Temporal
+// visibility alone (the search attributes DeadlineWorkflow upserts), so a
+// scrape costs a few visibility pages and no workflow Query, however many
+// clocks are open.
 type Collector struct {
 	S   *Service
 	Now func() time.Time
@@ -38,6 +42,9 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- lateDesc
 }
 
+// metricStatuses are the only statuses the series count.
+var metricStatuses = []string{workflows.ObligationOpen, workflows.ObligationLate, workflows.ObligationSubmittedLate}
+
 // Collect implements prometheus.Collector. When Temporal cannot answer it
 // exports nothing rather than a stale or zero figure.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
@@ -47,29 +54,41 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	if c.Now != nil {
 		now = c.Now()
 	}
-	list, err := c.S.List(ctx, Filter{}, now)
-	if err != nil {
+	cl := c.S.Client()
+	if cl == nil {
 		return
 	}
+	query, _ := visibilityQuery(Filter{}, fmt.Sprintf("%s IN ('%s')", workflows.SAStatus.GetName(), strings.Join(metricStatuses, "', '")))
 	overdue, late := 0, 0
 	type stage struct{ regime, id string }
 	soonest := map[stage]int64{}
 	open := map[string]int{}
-	for _, o := range list {
-		switch o.Status {
-		case workflows.ObligationLate:
-			overdue++
+	err := c.S.scan(ctx, cl, query, func(r row) {
+		switch r.status {
 		case workflows.ObligationSubmittedLate:
 			late++
+			return
+		case workflows.ObligationOpen, workflows.ObligationLate:
+		default:
+			return
 		}
-		if o.RemainingSeconds == nil || (o.Status != workflows.ObligationOpen && o.Status != workflows.ObligationLate) {
-			continue
+		if r.due == nil {
+			return
 		}
-		open[o.Regime]++
-		k := stage{o.Regime, o.StageID}
-		if cur, ok := soonest[k]; !ok || *o.RemainingSeconds < cur {
-			soonest[k] = *o.RemainingSeconds
+		left := int64(r.due.Sub(now).Seconds())
+		// An open row past its due time is late whose timer has not
+		// fired yet (a busy or stopped worker): count it as overdue.
+		if r.status == workflows.ObligationLate || !now.Before(*r.due) {
+			overdue++
 		}
+		open[r.regime]++
+		k := stage{r.regime, r.stage}
+		if cur, ok := soonest[k]; !ok || left < cur {
+			soonest[k] = left
+		}
+	})
+	if err != nil {
+		return
 	}
 	for k, v := range soonest {
 		ch <- prometheus.MustNewConstMetric(remainingDesc, prometheus.GaugeValue, float64(v), k.regime, k.id)

@@ -31,7 +31,7 @@ func (h *handler) postDeadlines(w http.ResponseWriter, r *http.Request) {
 	}
 	ids, err := h.d.Deadlines.Start(r.Context(), req)
 	if err != nil {
-		deadlineError(w, err)
+		h.deadlineError(w, err)
 		return
 	}
 	if ids == nil {
@@ -47,7 +47,7 @@ func (h *handler) getDeadlines(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	list, err := h.d.Deadlines.List(r.Context(), deadlines.Filter{Status: q.Get("status"), Regime: q.Get("regime"), IncidentID: q.Get("incident")}, h.d.Now())
 	if err != nil {
-		deadlineError(w, err)
+		h.deadlineError(w, err)
 		return
 	}
 	if list == nil {
@@ -154,7 +154,7 @@ func (h *handler) getExport(format string) http.HandlerFunc {
 		q := r.URL.Query()
 		list, err := h.d.Deadlines.List(r.Context(), deadlines.Filter{Status: q.Get("status"), Regime: q.Get("regime"), IncidentID: q.Get("incident")}, h.d.Now())
 		if err != nil {
-			deadlineError(w, err)
+			h.deadlineError(w, err)
 			return
 		}
 		if format == "json" {
@@ -173,12 +173,16 @@ func (h *handler) getExport(format string) http.HandlerFunc {
 }
 
 // deadlineError answers a start or list failure: 503 while Temporal is
-// away, 400 for what the request got wrong.
-func deadlineError(w http.ResponseWriter, err error) {
-	if errors.Is(err, incidents.ErrUnavailable) {
+// away or overloaded, 400 for what the request got wrong, 500 otherwise.
+func (h *handler) deadlineError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, incidents.ErrUnavailable):
 		w.Header().Set("Retry-After", "5")
 		writeError(w, http.StatusServiceUnavailable, "temporal is unavailable; retry later")
-		return
+	case errors.Is(err, deadlines.ErrInvalid):
+		writeError(w, http.StatusBadRequest, err.Error())
+	default:
+		h.d.Logger.Error("deadlines", zapErr(err))
+		writeError(w, http.StatusInternalServerError, "deadlines could not be read or started")
 	}
-	writeError(w, http.StatusBadRequest, err.Error())
 }
