@@ -8,7 +8,6 @@
 package fortigate
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -239,23 +238,11 @@ func (c *Client) call(ctx context.Context, method string, body any, path ...stri
 	if c.vdom != "" {
 		u += "?" + url.Values{"vdom": {c.vdom}}.Encode()
 	}
-	var rd io.Reader
-	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
-			return nil, fmt.Errorf("encode: %w", err)
-		}
-		rd = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, u, rd)
+	req, err := httpx.JSONRequest(ctx, method, u, body)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
 	resp, err := c.http.Do(ctx, req)
 	if err != nil {
 		return nil, err

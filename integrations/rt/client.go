@@ -1,7 +1,6 @@
 package rt
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -185,21 +184,9 @@ func (c *Client) Check(ctx context.Context) error {
 // raw body of a 1xx-3xx answer; when out is not nil the body is decoded into
 // it, and a body that does not decode is a BadResponse carrying RT's text.
 func (c *Client) call(ctx context.Context, method, path string, in, out any) (int, []byte, error) {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return 0, nil, err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.api+path, body)
+	req, err := httpx.JSONRequest(ctx, method, c.api+path, in)
 	if err != nil {
 		return 0, nil, err
-	}
-	req.Header.Set("Accept", "application/json")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "token "+c.token)
