@@ -42,29 +42,43 @@ type ExpireResult struct {
 // broken firewall does not keep blocks on the others. When some failed,
 // the error returned keeps the retry class of a retryable failure if
 // there is one (so Temporal retries), else that of the first failure.
+// The heartbeat records how many leading blocks are off every vendor, so
+// that a retry of a long list resumes after them.
 func (a *Actions) ExpireBlocks(ctx context.Context, req ExpireRequest) (ExpireResult, error) {
 	var res ExpireResult
 	if len(a.Vendors) == 0 {
 		return res, nil
 	}
+	inActivity := activity.IsActivity(ctx)
+	done := 0 // req.Blocks[:done] are off every vendor
+	heartbeat := func() {
+		if inActivity {
+			// Also lets a cancellation from the workflow reach this attempt.
+			activity.RecordHeartbeat(ctx, done)
+		}
+	}
+	if inActivity && activity.HasHeartbeatDetails(ctx) {
+		if err := activity.GetHeartbeatDetails(ctx, &done); err != nil || done < 0 || done > len(req.Blocks) {
+			done = 0
+		}
+	}
 	var first, retryable error
 	failed, calls := 0, 0
-	for _, e := range req.Blocks {
+	for i := done; i < len(req.Blocks); i++ {
+		e := req.Blocks[i]
+		entryFailed := false
 		b := Block{Type: e.Type, Value: e.Value, Reason: "expired", IncidentID: e.Incident, StepID: e.Step,
 			IdempotencyKey: e.Incident + "/" + e.Step + "/expire"}
 		action := "firewall.expire_" + e.Type
 		for _, fw := range a.Vendors {
 			if err := ctx.Err(); err != nil {
-				// Cancelled: the value was blocked again meanwhile.
+				// Cancelled (a value was blocked again), or the worker stops.
 				return res, err
 			}
 			name := fw.Name()
 			calls++
 			err := a.observe(name, action, func() error { return fw.Unblock(ctx, b) })
-			if activity.IsActivity(ctx) {
-				// Lets a cancellation from the workflow reach this attempt.
-				activity.RecordHeartbeat(ctx)
-			}
+			heartbeat()
 			var appErr *temporal.ApplicationError
 			switch {
 			case err == nil:
@@ -75,6 +89,7 @@ func (a *Actions) ExpireBlocks(ctx context.Context, req ExpireRequest) (ExpireRe
 				continue
 			}
 			failed++
+			entryFailed = true
 			err = wrap(fmt.Sprintf("%s %s on %s", e.Type, e.Value, name), err)
 			if first == nil {
 				first = err
@@ -82,6 +97,10 @@ func (a *Actions) ExpireBlocks(ctx context.Context, req ExpireRequest) (ExpireRe
 			if retryable == nil && !(errors.As(err, &appErr) && appErr.NonRetryable()) {
 				retryable = err
 			}
+		}
+		if !entryFailed && done == i {
+			done = i + 1
+			heartbeat()
 		}
 	}
 	if failed == 0 {

@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
 )
 
 // expiryVendor records unblocks and answers each value with a set error.
@@ -143,5 +146,38 @@ func TestExpireBlocksStopsWhenCancelled(t *testing.T) {
 	_, err := (&Actions{Vendors: []VendorFirewall{v}}).ExpireBlocks(ctx, expired)
 	if !errors.Is(err, context.Canceled) || len(v.unblocks) != 0 {
 		t.Fatalf("cancelled: %v, %d unblocks; want context.Canceled and none", err, len(v.unblocks))
+	}
+}
+
+// A retry resumes after the blocks its last heartbeat recorded as off
+// every vendor. (Heartbeats are throttled, so only the first one reaches
+// the listener here: the resumed count, sent after the first call.)
+func TestExpireBlocksResumesFromHeartbeat(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	forti := &expiryVendor{name: "fortigate"}
+	env.RegisterActivityWithOptions((&Actions{Vendors: []VendorFirewall{forti}}).ExpireBlocks, activity.RegisterOptions{Name: ActivityExpireBlocks})
+	env.SetHeartbeatDetails(1)
+	var progress []int
+	env.SetOnActivityHeartbeatListener(func(_ *activity.Info, details converter.EncodedValues) {
+		var n int
+		if err := details.Get(&n); err != nil {
+			t.Error(err)
+		}
+		progress = append(progress, n)
+	})
+	v, err := env.ExecuteActivity(ActivityExpireBlocks, expired)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res ExpireResult
+	if err := v.Get(&res); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(forti.unblocks, []string{"domain evil.example"}) || res.Unblocked != 1 {
+		t.Fatalf("resumed at 1: unblocked %v, result %+v; want only the domain", forti.unblocks, res)
+	}
+	if len(progress) == 0 || progress[0] != 1 {
+		t.Fatalf("heartbeats %v, want the first to carry the resumed count 1", progress)
 	}
 }

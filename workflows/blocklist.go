@@ -65,9 +65,10 @@ const versionVendorExpiry = "vendor-expiry"
 
 // expiryOptions: the unblock is retried until it succeeds (a retry only
 // repeats idempotent calls and adds no history), backing off to every 5
-// minutes. The heartbeat lets a cancellation reach a running attempt.
+// minutes. The activity heartbeats after each entry, which lets a
+// cancellation reach a running attempt and a long list take its time.
 var expiryOptions = workflow.ActivityOptions{
-	StartToCloseTimeout: 10 * time.Minute,
+	StartToCloseTimeout: time.Hour,
 	HeartbeatTimeout:    2 * time.Minute,
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval:    10 * time.Second,
