@@ -178,12 +178,29 @@ func BaseURL(raw string) (*url.URL, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("url: %q is not an absolute http(s) URL", raw)
+		return nil, fmt.Errorf("url: %q is not an absolute http(s) URL", withoutUserinfo(raw))
 	}
 	if u.User != nil || u.RawQuery != "" {
 		return nil, errors.New("url: must not carry credentials or a query")
 	}
 	return u, nil
+}
+
+// withoutUserinfo hides "user:password@" in a URL that may not parse, so
+// a bad setting never prints its credentials.
+func withoutUserinfo(raw string) string {
+	at := strings.LastIndex(raw, "@")
+	if at < 0 {
+		return raw
+	}
+	start := strings.Index(raw, "://")
+	if start < 0 || start > at {
+		start = -3
+	}
+	if slash := strings.IndexAny(raw[start+3:], "/?#"); slash >= 0 && start+3+slash < at {
+		return raw // the @ is in the path or query, not in the authority
+	}
+	return raw[:start+3] + "<redacted>" + raw[at:]
 }
 
 // Transport returns an http.Transport that trusts the PEM certificates in

@@ -477,3 +477,15 @@ func TestJSONRequest(t *testing.T) {
 		t.Fatal("no error for an invalid method")
 	}
 }
+
+func TestBaseURLNeverPrintsCredentials(t *testing.T) {
+	for _, raw := range []string{"ftp://admin:hunter2@fw.example.com/", "admin:hunter2@fw.example.com", "https://admin:hunter2@fw.example.com"} {
+		_, err := BaseURL(raw)
+		if err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("BaseURL(%q) = %v; want an error without the password", raw, err)
+		}
+	}
+	if _, err := BaseURL("ftp://fw.example.com/a@b"); err == nil || !strings.Contains(err.Error(), "ftp://fw.example.com/a@b") {
+		t.Errorf("an @ in the path is not a credential: %v", err)
+	}
+}
