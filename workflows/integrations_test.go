@@ -108,3 +108,36 @@ func TestTicketsRecordedAndDefaulted(t *testing.T) {
 		t.Fatalf("tickets %+v", st.Tickets)
 	}
 }
+
+type hooks struct{ name, key, body string }
+
+func (h *hooks) Post(_ context.Context, name, key string, body []byte) (int, error) {
+	h.name, h.key, h.body = name, key, string(body)
+	return 204, nil
+}
+
+// webhook.post's body is data whose strings are CEL templates, rendered
+// against the incident like every other argument.
+func TestWebhookBodyIsTemplated(t *testing.T) {
+	wh := &hooks{}
+	pb := &playbooks.Playbook{Name: "t", Version: "1", Phases: map[string][]playbooks.Step{
+		playbooks.PhaseAnalyse: {
+			{ID: "notify", Kind: playbooks.KindAction, Action: &playbooks.ActionCall{Name: "webhook.post", Args: map[string]any{
+				"webhook": "soc-bus",
+				"body": map[string]any{
+					"incident": "${{ incident.id }}",
+					"source":   "${{ alert.observables[0].value }}",
+					"tags":     []any{"riposte", "${{ alert.labels['rule.id'] }}"},
+				},
+			}}},
+		},
+	}}
+	st := runWithActions(t, &activities.Actions{Webhooks: wh}, pb)
+	if stepStatus(st, "notify") != workflows.StepSucceeded {
+		t.Fatalf("steps %+v", st.Steps)
+	}
+	want := `{"incident":"inc-t","source":"203.0.113.7","tags":["riposte","5716"]}`
+	if wh.name != "soc-bus" || wh.key != "inc-t/notify" || wh.body != want {
+		t.Fatalf("posted %q key %q body %s, want %s", wh.name, wh.key, wh.body, want)
+	}
+}
