@@ -63,6 +63,9 @@ type ReportStat struct {
 	OnTime  int     `json:"on_time"`
 	Rate    float64 `json:"rate"`
 	Overdue int     `json:"overdue"`
+	// Unreadable obligations could not be queried, so whether they were
+	// filed is unknown; they are left out of the figures above.
+	Unreadable int `json:"unreadable"`
 }
 
 // Day is one UTC day of the window, for a chart.
@@ -156,16 +159,22 @@ func (s *Service) Compute(ctx context.Context, from, to time.Time, criticalAfter
 		states = append(states, *st)
 	}
 	var obligations []workflows.DeadlineState
+	unreadable := 0
 	if s.Deadlines != nil {
 		obs, err := s.Deadlines.List(ctx, deadlines.Filter{}, now)
 		if err != nil {
 			return Report{}, fmt.Errorf("kpi: list obligations: %w", err)
 		}
 		for _, o := range obs {
+			if o.Unreadable != "" {
+				unreadable++ // filed or not is unknown: left out, and said
+				continue
+			}
 			obligations = append(obligations, o.DeadlineState)
 		}
 	}
 	r := FromStates(from, to, now, criticalAfter, states, obligations)
+	r.ReportsOnTime.Unreadable = unreadable
 	r.Truncated = len(list) >= MaxIncidents
 	return r, nil
 }

@@ -142,7 +142,11 @@ type fakeDeadlines []workflows.DeadlineState
 func (f fakeDeadlines) List(ctx context.Context, flt deadlines.Filter, now time.Time) ([]deadlines.Obligation, error) {
 	var out []deadlines.Obligation
 	for _, o := range f {
-		out = append(out, deadlines.Obligation{DeadlineState: o})
+		ob := deadlines.Obligation{DeadlineState: o}
+		if strings.HasPrefix(o.ID, "unreadable-") {
+			ob.Unreadable = "query failed: workflow busy"
+		}
+		out = append(out, ob)
 	}
 	return out, nil
 }
@@ -222,6 +226,10 @@ func TestKPIFromIncidentWorkflows(t *testing.T) {
 		{ID: "dl-4", Status: workflows.ObligationLate, DueAt: ptr(day2.Add(6 * time.Hour))},
 		// Open, due after the window.
 		{ID: "dl-5", Status: workflows.ObligationOpen, DueAt: ptr(to.Add(time.Hour))},
+		// Its Query failed: whether it was filed is unknown, so it is left
+		// out of the figures and counted as unreadable.
+		{ID: "unreadable-1", Status: workflows.ObligationLate, DueAt: ptr(day2.Add(7 * time.Hour)),
+			Submission: &workflows.Submission{SubmittedAt: day2, Reference: "Y"}},
 	}
 	now := dCreated.Add(10 * time.Minute)
 	svc := &kpi.Service{Incidents: src, Deadlines: obligations, Now: func() time.Time { return now }}
@@ -251,7 +259,7 @@ func TestKPIFromIncidentWorkflows(t *testing.T) {
 		Critical: kpi.CriticalStat{Total: 2, Unactioned: 1, Share: 0.5, AfterMinutes: 15},
 		// A's restore unblock succeeded, B's undo failed.
 		Recovery:      kpi.RecoveryStat{Attempted: 2, Succeeded: 1, Rate: 0.5},
-		ReportsOnTime: kpi.ReportStat{Filed: 2, OnTime: 1, Rate: 0.5, Overdue: 1},
+		ReportsOnTime: kpi.ReportStat{Filed: 2, OnTime: 1, Rate: 0.5, Overdue: 1, Unreadable: 1},
 		Daily: []kpi.Day{
 			{Date: "2026-11-02", Incidents: 2, Resolved: 2, MTTRMeanSeconds: 3300},
 			{Date: "2026-11-03", Incidents: 3, Resolved: 3, MTTRMeanSeconds: 330},
