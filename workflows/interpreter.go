@@ -140,6 +140,10 @@ type runner struct {
 	incidentChannel        bool
 	// channelReady is set once the incident channel is open (or failed).
 	channelReady workflow.Future
+	// lazyVisibility defers the search-attribute write of a phase change
+	// (see run); visibilityStale says one is owed.
+	lazyVisibility  bool
+	visibilityStale bool
 }
 
 var closeRoles = []string{"admin", "responder"}
@@ -306,9 +310,21 @@ func (r *runner) stepState(id string) *StepState {
 // errStop ends the playbook; compensation has already run if asked for.
 var errStop = errors.New("playbook stopped")
 
+// lazyVisibilityChange versions the deferred phase writes: before it,
+// every phase wrote the search attributes as it began.
+const lazyVisibilityChange = "lazy-phase-visibility"
+
 // run interprets the playbook phase by phase.
 func (r *runner) run(ctx workflow.Context) {
 	st := r.st
+	// A search-attribute write is a visibility update, the dearest thing an
+	// incident does on the embedded SQLite server (make bench: the writes
+	// at each phase were most of what an incident cost beyond raw
+	// Temporal; see the README's performance section). A phase that only
+	// runs actions passes in moments, so its write waits for the next point
+	// where people or time are waited for (approval, wait), a failure, or
+	// the playbook's end; the incident's own view (Query) is always live.
+	r.lazyVisibility = workflow.GetVersion(ctx, lazyVisibilityChange, workflow.DefaultVersion, 1) >= 1
 	pctx, cancel := workflow.WithCancel(ctx)
 	r.cancel = cancel
 	st.Playbook.Status = "running"
@@ -327,7 +343,11 @@ func (r *runner) run(ctx workflow.Context) {
 		}
 		st.Phase = phase
 		st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: "riposte", Kind: "phase", Message: "phase " + phase})
-		_ = st.upsertSearchAttributes(ctx)
+		if r.lazyVisibility {
+			r.visibilityStale = true
+		} else {
+			_ = st.upsertSearchAttributes(ctx)
+		}
 		if err := r.runSteps(pctx, steps, phase); err != nil {
 			if pctx.Err() != nil {
 				break
@@ -655,6 +675,7 @@ func (r *runner) runApproval(ctx workflow.Context, s playbooks.Step) error {
 	workflow.GetMetricsHandler(ctx).Counter(MetricApprovalsRequested).Inc(1)
 	st.addTimeline(TimelineEntry{At: workflow.Now(ctx), Actor: "playbook", Kind: "approval_requested",
 		Message: fmt.Sprintf("approval %s requested from %s: %s", s.ID, strings.Join(ap.Approvers, ", "), prompt)})
+	r.flushVisibility(ctx)
 	posted := r.postApproval(ctx, s)
 	decided := func() bool {
 		a := r.approval(s.ID)
@@ -900,7 +921,16 @@ func (r *runner) parallel(ctx workflow.Context, s playbooks.Step, phase string) 
 	return nil
 }
 
+// flushVisibility writes a deferred phase change before the playbook waits.
+func (r *runner) flushVisibility(ctx workflow.Context) {
+	if r.visibilityStale {
+		r.visibilityStale = false
+		_ = r.st.upsertSearchAttributes(ctx)
+	}
+}
+
 func (r *runner) wait(ctx workflow.Context, s playbooks.Step) (any, error) {
+	r.flushVisibility(ctx)
 	resolved := func() bool { return r.st.Alerts.Count > 0 && r.st.Alerts.Firing == 0 }
 	switch {
 	case s.Wait.Until == playbooks.WaitAlertResolved && s.Wait.Duration > 0:
