@@ -65,6 +65,10 @@ type Options struct {
 	DynamicConfig map[string]any
 }
 
+// namespaceRefresh is how often each service reloads the namespace (and
+// with it the search-attribute aliases) from the database.
+const namespaceRefresh = time.Second
+
 // Server is a running embedded Temporal server.
 type Server struct {
 	server   temporal.Server
@@ -104,8 +108,13 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		// seconds.
 		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
 		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
-		// Search attributes added at start must be usable at once.
-		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
+		// Not ForceSearchAttributesCacheRefreshOnRead (a testing aid): it
+		// reads the namespace and cluster metadata from SQLite, under a
+		// global lock, for every visibility row and every search-attribute
+		// check, so a list of 10,000 obligations hit the frontend's
+		// persistence rate limit (503). A short namespace refresh instead
+		// makes attributes added at start usable within a second or two.
+		dynamicconfig.NamespaceCacheRefreshInterval.Key():                namespaceRefresh,
 		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8192,
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
 	}
@@ -309,6 +318,13 @@ func (s *Server) prepareNamespace(ctx context.Context, opts Options, ensureAttrs
 		}
 		if added > 0 {
 			opts.Logger.Info("added search attributes", zap.Int("count", added))
+			// Every service's namespace cache learns the new attributes at
+			// its next refresh; wait for it so the worker can use them.
+			select {
+			case <-time.After(2 * namespaceRefresh):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
 	}
 
