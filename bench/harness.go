@@ -214,7 +214,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	defer b.stop()
 	pid := b.proc.Process.Pid
 	var err error
-	b.tc, err = client.DialContext(ctx, client.Options{HostPort: b.tAddr, Namespace: "default", Logger: quietLogger{}})
+	// The baseline's client talks to the embedded server as riposte dev's
+	// own does (no gzip on loopback), so the ratio is Riposte's overhead
+	// and not a transport setting.
+	b.tc, err = client.DialContext(ctx, client.Options{HostPort: b.tAddr, Namespace: "default", Logger: quietLogger{},
+		ConnectionOptions: client.ConnectionOptions{GrpcCompression: &client.GrpcCompressionNone{}}})
 	if err != nil {
 		return nil, fmt.Errorf("dial temporal %s: %w", b.tAddr, err)
 	}
