@@ -157,6 +157,10 @@ type IncidentState struct {
 	Seen map[string]alerts.Status `json:"seen,omitempty"`
 	// Runs counts continue-as-new generations.
 	Runs int `json:"runs"`
+
+	// skipUnchanged leaves out search-attribute writes that would change
+	// nothing (visibility version 2).
+	skipUnchanged bool
 }
 
 // IncidentWorkflow is an incident: it records every alert of its group, runs
@@ -203,7 +207,15 @@ func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (IncidentState, er
 	if st.Vars == nil {
 		st.Vars = map[string]any{}
 	}
-	r := &runner{st: &st, pb: in.PlaybookDef, reminderFraction: in.ReminderFraction, incidentChannel: in.IncidentChannel}
+	// Search-attribute writes are visibility updates, the dearest thing an
+	// incident does on the embedded server (see run). Version 1 defers the
+	// writes of phase changes; version 2 also skips a write that would
+	// change nothing, such as the first alert's when ingestion started the
+	// incident with its attributes (StartSearchAttributes).
+	visibility := workflow.GetVersion(ctx, lazyVisibilityChange, workflow.DefaultVersion, 2)
+	st.skipUnchanged = visibility >= 2
+	r := &runner{st: &st, pb: in.PlaybookDef, reminderFraction: in.ReminderFraction, incidentChannel: in.IncidentChannel,
+		lazyVisibility: visibility >= 1}
 	if err := r.registerHandlers(ctx); err != nil {
 		return st, err
 	}
@@ -386,6 +398,9 @@ func (st *IncidentState) addTimeline(e TimelineEntry) {
 }
 
 func (st *IncidentState) upsertSearchAttributes(ctx workflow.Context) error {
+	if st.skipUnchanged && st.searchAttributesCurrent(ctx) {
+		return nil
+	}
 	return workflow.UpsertTypedSearchAttributes(ctx,
 		SAIncidentID.ValueSet(st.ID),
 		SAStatus.ValueSet(st.Status),

@@ -310,8 +310,8 @@ func (r *runner) stepState(id string) *StepState {
 // errStop ends the playbook; compensation has already run if asked for.
 var errStop = errors.New("playbook stopped")
 
-// lazyVisibilityChange versions the deferred phase writes: before it,
-// every phase wrote the search attributes as it began.
+// lazyVisibilityChange versions the search-attribute writes (see
+// IncidentWorkflow): before it, every phase wrote them as it began.
 const lazyVisibilityChange = "lazy-phase-visibility"
 
 // run interprets the playbook phase by phase.
@@ -320,11 +320,11 @@ func (r *runner) run(ctx workflow.Context) {
 	// A search-attribute write is a visibility update, the dearest thing an
 	// incident does on the embedded SQLite server (make bench: the writes
 	// at each phase were most of what an incident cost beyond raw
-	// Temporal; see the README's performance section). A phase that only
-	// runs actions passes in moments, so its write waits for the next point
-	// where people or time are waited for (approval, wait), a failure, or
-	// the playbook's end; the incident's own view (Query) is always live.
-	r.lazyVisibility = workflow.GetVersion(ctx, lazyVisibilityChange, workflow.DefaultVersion, 1) >= 1
+	// Temporal; see the README's performance section). With lazyVisibility
+	// a phase that only runs actions passes in moments, so its write waits
+	// for the next point where people or time are waited for (approval,
+	// wait), a failure, or the playbook's end; the incident's own view
+	// (Query) is always live.
 	pctx, cancel := workflow.WithCancel(ctx)
 	r.cancel = cancel
 	st.Playbook.Status = "running"

@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"slices"
 	"testing"
@@ -9,8 +10,10 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/riposte-soar/riposte/alerts"
 	"github.com/riposte-soar/riposte/playbooks"
 	"github.com/riposte-soar/riposte/workflows"
 )
@@ -40,13 +43,16 @@ func TestPhaseVisibilityIsDeferred(t *testing.T) {
 	for _, tc := range []struct {
 		name         string
 		withApproval bool
+		// startedWith sets the search attributes ingestion starts with.
+		startedWith bool
 		// want is each write's phase/status, in order: the first alert's
-		// (detect), the approval's, the playbook end's, then the close and
-		// the completion.
+		// (detect), the approval's, the playbook end's, then the close;
+		// the completion changes nothing and writes nothing.
 		want []string
 	}{
-		{name: "actions only", want: []string{"detect/open", "restore/resolved", "restore/closed", "restore/closed"}},
-		{name: "approval", withApproval: true, want: []string{"detect/open", "contain/open", "restore/resolved", "restore/closed", "restore/closed"}},
+		{name: "actions only", want: []string{"detect/open", "restore/resolved", "restore/closed"}},
+		{name: "approval", withApproval: true, want: []string{"detect/open", "contain/open", "restore/resolved", "restore/closed"}},
+		{name: "started with attributes", startedWith: true, want: []string{"restore/resolved", "restore/closed"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
@@ -57,6 +63,12 @@ func TestPhaseVisibilityIsDeferred(t *testing.T) {
 				s, _ := sa.GetKeyword(workflows.SAStatus)
 				writes = append(writes, p+"/"+s)
 			}).Return(nil)
+			if tc.startedWith {
+				in := workflows.IncidentInput{ID: "inc-t", Playbook: "lazy"}
+				if err := h.env.SetTypedSearchAttributesOnStart(startAttributes(t, in, triggerAlert)); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if tc.withApproval {
 				h.decide(time.Minute, "approve", "approve", "alice", []string{"responder"}, false)
 			}
@@ -71,9 +83,63 @@ func TestPhaseVisibilityIsDeferred(t *testing.T) {
 	}
 }
 
+// startAttributes decodes StartSearchAttributes into typed attributes, as
+// the server hands them to the workflow.
+func startAttributes(t *testing.T, in workflows.IncidentInput, a alerts.Alert) temporal.SearchAttributes {
+	t.Helper()
+	raw, err := workflows.StartSearchAttributes(in, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := converter.GetDefaultDataConverter()
+	f := raw.GetIndexedFields()
+	var (
+		id, status, phase, sev, pb, title string
+		rank, count                       int64
+		last                              time.Time
+	)
+	for name, v := range map[string]any{"RiposteIncidentID": &id, "RiposteStatus": &status, "RipostePhase": &phase,
+		"RiposteSeverity": &sev, "RipostePlaybook": &pb, "RiposteTitle": &title, "RiposteSeverityRank": &rank,
+		"RiposteAlertCount": &count, "RiposteLastSeen": &last} {
+		if err := dc.FromPayload(f[name], v); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	if len(f) != 9 {
+		t.Fatalf("%d start attributes, want 9", len(f))
+	}
+	return temporal.NewSearchAttributes(workflows.SAIncidentID.ValueSet(id), workflows.SAStatus.ValueSet(status),
+		workflows.SAPhase.ValueSet(phase), workflows.SASeverity.ValueSet(sev), workflows.SAPlaybook.ValueSet(pb),
+		workflows.SATitle.ValueSet(title), workflows.SASeverityRank.ValueSet(rank), workflows.SAAlertCount.ValueSet(count),
+		workflows.SALastSeen.ValueSet(last))
+}
+
+func TestStartSearchAttributes(t *testing.T) {
+	in := workflows.IncidentInput{ID: "inc-1", Playbook: "ssh-brute-force", Severity: "low"}
+	sa := startAttributes(t, in, triggerAlert)
+	got := []any{}
+	for _, k := range []temporal.SearchAttributeKeyKeyword{workflows.SAIncidentID, workflows.SAStatus, workflows.SAPhase, workflows.SASeverity, workflows.SAPlaybook} {
+		v, _ := sa.GetKeyword(k)
+		got = append(got, v)
+	}
+	title, _ := sa.GetString(workflows.SATitle)
+	rank, _ := sa.GetInt64(workflows.SASeverityRank)
+	count, _ := sa.GetInt64(workflows.SAAlertCount)
+	last, _ := sa.GetTime(workflows.SALastSeen)
+	got = append(got, title, rank, count, last.UTC())
+	// The alert's medium severity is above the input's low, as the
+	// workflow's first alert would raise it.
+	want := []any{"inc-1", "open", "detect", "medium", "ssh-brute-force", "sshd: authentication failed", int64(3), int64(1), triggerAlert.ObservedAt}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("start attributes %v, want %v", got, want)
+	}
+}
+
 // TestRecordLazyVisibilityHistory records the replay history of the
-// deferred phase writes (RIPOSTE_RECORD_LAZY_VISIBILITY=1); TestReplayHistories
-// replays it with the others, next to the histories recorded before.
+// deferred and skipped writes (RIPOSTE_RECORD_LAZY_VISIBILITY=1);
+// TestReplayHistories replays it with the others: incident_lazy-visibility.json
+// is version 1 (deferred phase writes only), the playbook_*.json and
+// incident_v1.json histories are from before.
 func TestRecordLazyVisibilityHistory(t *testing.T) {
 	if os.Getenv("RIPOSTE_RECORD_LAZY_VISIBILITY") != "1" {
 		t.Skip("records only with RIPOSTE_RECORD_LAZY_VISIBILITY=1")
@@ -82,8 +148,9 @@ func TestRecordLazyVisibilityHistory(t *testing.T) {
 	ctx := context.Background()
 	id := "inc-record-lazy-visibility"
 	in := workflows.IncidentInput{ID: id, Source: "wazuh", Playbook: "lazy", PlaybookDef: lazyPlaybook(true), ReopenWindow: time.Second}
-	if _, err := c.SignalWithStartWorkflow(ctx, id, workflows.SignalAlert, recordAlert, client.StartWorkflowOptions{ID: id, TaskQueue: "record"},
-		workflows.IncidentWorkflowName, in); err != nil {
+	// Started as ingestion starts incidents: with their search attributes.
+	opts := client.StartWorkflowOptions{ID: id, TaskQueue: "record", TypedSearchAttributes: startAttributes(t, in, recordAlert)}
+	if _, err := c.SignalWithStartWorkflow(ctx, id, workflows.SignalAlert, recordAlert, opts, workflows.IncidentWorkflowName, in); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(20 * time.Second)
@@ -116,5 +183,5 @@ func TestRecordLazyVisibilityHistory(t *testing.T) {
 	if err := c.GetWorkflow(ctx, id, "").Get(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	writeHistory(t, c, id, "", "testdata/incident_lazy-visibility.json")
+	writeHistory(t, c, id, "", "testdata/incident_lazy-visibility_v2.json")
 }

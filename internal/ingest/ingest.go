@@ -138,6 +138,12 @@ func (s *Service) signalWithStart(ctx context.Context, c client.Client, a alerts
 	if err != nil {
 		return false, fmt.Errorf("encode alert %s: %w", a.ID, err)
 	}
+	// A new incident is listed in full from its start, and its first
+	// visibility write is skipped as unchanged (make bench).
+	sa, err := workflows.StartSearchAttributes(in, a)
+	if err != nil {
+		return false, fmt.Errorf("incident %s: %w", d.IncidentID, err)
+	}
 	// The raw call, rather than client.SignalWithStartWorkflow, because
 	// its response says whether the incident was new.
 	req := &workflowservice.SignalWithStartWorkflowExecutionRequest{
@@ -151,6 +157,7 @@ func (s *Service) signalWithStart(ctx context.Context, c client.Client, a alerts
 		Identity:              s.o.Identity,
 		RequestId:             uuid.NewString(),
 		WorkflowIdReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		SearchAttributes:      sa,
 	}
 	cctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
 	defer cancel()
