@@ -8,9 +8,15 @@
 // LIKE, which matches loosely (case-insensitive, and "%" and "_" in a key
 // stay wildcards because RT issues LIKE without an ESCAPE clause and the
 // databases disagree on a default escape), so the candidates are then
-// compared exactly. Two concurrent Creates for one key can still race;
-// Temporal runs one attempt of an activity at a time, which is the case
-// this guards.
+// compared exactly. Temporal runs one attempt of an activity at a time, but
+// RT still serves a request whose caller gave up (queued behind busy
+// workers, or past the client's timeout), so an earlier attempt's create
+// can land after the next attempt searched. Create therefore searches
+// again after creating: the oldest ticket with the key is kept, and later
+// ones are retired (status rejected, tag changed to
+// "[riposte-duplicate:<key>]", key custom field emptied), which needs only
+// ModifyTicket. An abandoned create that lands after that second search
+// still leaves a duplicate; RT has no unique constraint to prevent it.
 //
 // RT answers some failures with 200 and the error text in the body (PUT
 // returns a JSON array of messages whatever happened), so Resolve reads the

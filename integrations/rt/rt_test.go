@@ -190,8 +190,8 @@ func TestCreateShapesAndErrors(t *testing.T) {
 		t.Errorf("ticket = %+v", tk)
 	}
 	reqs := srv.Requests()
-	if len(reqs) != 2 {
-		t.Fatalf("%d requests, want search then create", len(reqs))
+	if len(reqs) != 3 || reqs[2].Path != "/REST/2.0/tickets" {
+		t.Fatalf("%d requests, want search, create, search again", len(reqs))
 	}
 	if got, want := reqs[0].Query.Get("query"), `Subject LIKE '[riposte:inc-1/it\'s \\ 5%]'`; got != want {
 		t.Errorf("search query = %s, want %s", got, want)

@@ -3,6 +3,7 @@ package rt
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 
 	"github.com/riposte-soar/riposte/integrations/httpx"
@@ -49,11 +51,14 @@ func (c *Client) Create(ctx context.Context, t NewTicket) (Ticket, error) {
 	}
 	log := c.log.With(zap.String("key", t.Key), zap.String("incident_id", t.IncidentID))
 
-	id, err := c.find(ctx, t.Key)
+	id, later, err := c.find(ctx, t.Key)
 	if err != nil {
 		return Ticket{}, err
 	}
 	if id != "" {
+		if err := c.retire(ctx, log, t.Key, id, later); err != nil {
+			return Ticket{}, err
+		}
 		log.Debug("rt ticket exists", zap.String("ticket_id", id))
 		return Ticket{ID: id, Number: id, URL: c.TicketURL(id)}, nil
 	}
@@ -85,7 +90,51 @@ func (c *Client) Create(ctx context.Context, t NewTicket) (Ticket, error) {
 	}
 	id = string(created.ID)
 	log.Info("rt ticket created", zap.String("ticket_id", id), zap.String("queue", queue))
-	return Ticket{ID: id, Number: id, URL: c.TicketURL(id), Created: true}, nil
+
+	// RT still serves a request whose caller gave up (it waited in RT's
+	// listen queue, or ran past the client's timeout), so a create sent by
+	// an earlier attempt can land after this attempt searched. Search
+	// again: the oldest ticket with the key is the one, later ones are
+	// retired. A failed search fails the attempt; the retry's search finds
+	// this ticket.
+	first, later, err := c.find(ctx, t.Key)
+	if err != nil {
+		return Ticket{}, err
+	}
+	if first == "" {
+		first = id // not visible to search yet; nothing older is either
+	}
+	if err := c.retire(ctx, log, t.Key, first, later); err != nil {
+		return Ticket{}, err
+	}
+	return Ticket{ID: first, Number: first, URL: c.TicketURL(first), Created: first == id}, nil
+}
+
+// retire takes the key off duplicate tickets of keep and rejects them:
+// their subject tag becomes "[riposte-duplicate:<key>]" (and the key
+// custom field is emptied), so no search finds them again. This needs only
+// ModifyTicket, which resolving needs too; deleting would need DeleteTicket,
+// and RT answers a refused DELETE with a bare 500. A refusal leaves the
+// duplicate, logged; a failure that may pass fails the attempt, so the
+// retry retires it.
+func (c *Client) retire(ctx context.Context, log *zap.Logger, key, keep string, dups []string) error {
+	for _, dup := range dups {
+		body := map[string]any{"Subject": "[riposte-duplicate:" + key + "] duplicate of #" + keep, "Status": "rejected"}
+		if c.keyCF != "" {
+			body["CustomFields"] = map[string]any{c.keyCF: ""}
+		}
+		if _, _, err := c.call(ctx, http.MethodPut, "/ticket/"+url.PathEscape(dup), body, nil); err != nil {
+			err = httpx.TemporalOp(fmt.Sprintf("retire duplicate ticket %s of %s", dup, keep), err)
+			var appErr *temporal.ApplicationError
+			if !errors.As(err, &appErr) || !appErr.NonRetryable() {
+				return err
+			}
+			log.Warn("rt duplicate ticket left open", zap.String("ticket_id", dup), zap.String("kept", keep), zap.Error(err))
+			continue
+		}
+		log.Warn("rt duplicate ticket retired", zap.String("ticket_id", dup), zap.String("kept", keep))
+	}
+	return nil
 }
 
 // Comment adds a private comment (not sent to requestors) to ticket id.
@@ -165,8 +214,9 @@ func (c *Client) status(ctx context.Context, id string) (string, error) {
 	return *tk.Status, nil
 }
 
-// find returns the id of the oldest ticket holding key, or "".
-func (c *Client) find(ctx context.Context, key string) (string, error) {
+// find returns the id of the oldest ticket holding key, or "", and the ids
+// of later ones holding it too.
+func (c *Client) find(ctx context.Context, key string) (first string, later []string, err error) {
 	tag := Tag(key)
 	query := "Subject LIKE " + quote(tag)
 	if c.keyCF != "" {
@@ -190,31 +240,32 @@ func (c *Client) find(ctx context.Context, key string) (string, error) {
 		}
 		_, raw, err := c.call(ctx, http.MethodGet, "/tickets?"+q.Encode(), nil, &res)
 		if err != nil {
-			return "", httpx.Temporal(fmt.Errorf("rt: search ticket by key: %w", err))
+			return "", nil, httpx.Temporal(fmt.Errorf("rt: search ticket by key: %w", err))
 		}
 		if res.Items == nil && res.Pages == nil {
-			return "", httpx.Temporal(c.h.NewBadResponse("search ticket by key: %s", describe(raw)))
+			return "", nil, httpx.Temporal(c.h.NewBadResponse("search ticket by key: %s", describe(raw)))
 		}
 		for _, it := range res.Items {
-			if strings.Contains(it.Subject, tag) {
-				return string(it.ID), nil
+			match := strings.Contains(it.Subject, tag)
+			if !match && c.keyCF != "" {
+				if match, err = c.hasKeyCF(ctx, string(it.ID), key); err != nil {
+					return "", nil, err
+				}
 			}
-			if c.keyCF != "" {
-				ok, err := c.hasKeyCF(ctx, string(it.ID), key)
-				if err != nil {
-					return "", err
-				}
-				if ok {
-					return string(it.ID), nil
-				}
+			switch {
+			case !match:
+			case first == "":
+				first = string(it.ID)
+			default:
+				later = append(later, string(it.ID))
 			}
 		}
 		if res.Pages == nil || float64(page) >= *res.Pages {
-			return "", nil
+			return first, later, nil
 		}
 	}
 	// Never create when a match may be on a page not read.
-	return "", badInput("search ticket by key", fmt.Sprintf("more than %d tickets match key %q loosely", searchPageSize*searchMaxPages, key))
+	return "", nil, badInput("search ticket by key", fmt.Sprintf("more than %d tickets match key %q loosely", searchPageSize*searchMaxPages, key))
 }
 
 // hasKeyCF reports whether ticket id's key custom field holds key exactly.
