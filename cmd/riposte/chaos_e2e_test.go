@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,17 +34,17 @@ type chaosForm struct {
 	alerts, keys   int
 	kills          int
 	storm          time.Duration // the posts are paced over this long
-	killGapMin     time.Duration // a kill comes this long after the last ready...
-	killGapMax     time.Duration // ...at most this long
+	killTail       time.Duration // kills fall in the storm and this long after it
+	killGap        time.Duration // a kill comes at least this long after the last restart
 	posters        int
 	settleDeadline time.Duration // for every playbook to finish after the storm
 }
 
 var (
 	chaosShort = chaosForm{name: "short", alerts: 150, keys: 30, kills: 2, storm: 12 * time.Second,
-		killGapMin: 3 * time.Second, killGapMax: 6 * time.Second, posters: 6, settleDeadline: 3 * time.Minute}
+		killTail: 8 * time.Second, killGap: 3 * time.Second, posters: 6, settleDeadline: 3 * time.Minute}
 	chaosFull = chaosForm{name: "full", alerts: 1000, keys: 80, kills: 8, storm: 100 * time.Second,
-		killGapMin: 4 * time.Second, killGapMax: 12 * time.Second, posters: 8, settleDeadline: 6 * time.Minute}
+		killTail: 15 * time.Second, killGap: 4 * time.Second, posters: 8, settleDeadline: 6 * time.Minute}
 )
 
 // Faults injected between Riposte and RT (issue 9: 30% 5xx, 429 bursts,
@@ -157,11 +158,17 @@ func TestChaosKillStorm(t *testing.T) {
 	wg.Add(1)
 	go func() { defer wg.Done(); c.postStorm(stormCtx); close(postsDone) }()
 
-	// The kills, at seeded random points; the posts and approvals go on
-	// through them.
+	// The kills, at seeded random points of the storm and the time after
+	// it (while the last incidents run their actions), each some time
+	// after the last restart; the posts and approvals go on through them.
+	stormBegin := time.Now()
+	var killAt []time.Duration
 	for i := 0; i < form.kills; i++ {
-		gap := form.killGapMin + time.Duration(c.rng.Int64N(int64(form.killGapMax-form.killGapMin)+1))
-		time.Sleep(gap)
+		killAt = append(killAt, time.Duration(c.rng.Int64N(int64(form.storm+form.killTail))))
+	}
+	slices.Sort(killAt)
+	for _, at := range killAt {
+		time.Sleep(max(time.Until(stormBegin.Add(at)), form.killGap))
 		c.kill()
 		c.start()
 		c.waitReady()
