@@ -118,7 +118,7 @@ const chaosExpected = "status=contained phase=analyse playbook=completed error= 
 // groups, kill points, fault choices; timing still varies).
 func TestChaosKillStorm(t *testing.T) {
 	if testing.Short() {
-		t.Skip("skipped with -short: kill -9 storm against riposte dev and a real Request Tracker (about 90 s)")
+		t.Skip("skipped with -short: kill -9 storm against riposte dev and a real Request Tracker (30-60 s)")
 	}
 	form := chaosShort
 	if os.Getenv("RIPOSTE_CHAOS") == "full" {
