@@ -50,8 +50,12 @@ bench:
 # hangs. It prints the CHAOS line of counts it checked. make test runs the
 # short form (150 alerts, 30 incidents, 2 kills). Replay a run's plan with
 # RIPOSTE_CHAOS_SEED=<seed> make chaos.
+# It then runs the full soak (cmd/riposte TestSoak): 5,000 open incidents
+# with two regulatory clocks each in one riposte dev, list and metrics
+# checks, and probe clocks firing on time across a kill -9 (about 15 min).
 chaos: test-deps
 	RIPOSTE_CHAOS=full $(GO) test -count=1 -timeout 20m -run '^TestChaosKillStorm$$' -v ./cmd/riposte
+	RIPOSTE_SOAK=full $(GO) test -count=1 -timeout 40m -run '^TestSoak$$' -v ./cmd/riposte
 
 clean:
 	rm -rf bin
