@@ -268,7 +268,7 @@ func TestBlocklistExpiryCarriedAcrossContinueAsNew(t *testing.T) {
 // that is down has that expiry cancelled, so the new block stays.
 func TestBlocklistVendorExpiryOnServer(t *testing.T) {
 	if testing.Short() {
-		t.Skip("embedded server")
+		t.Skip("skipped with -short: runs the embedded Temporal server")
 	}
 	blocklistServerScenario(t)
 }

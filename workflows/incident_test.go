@@ -107,6 +107,7 @@ func TestReplayHistories(t *testing.T) {
 		recordPlaybookHistories(t)
 		recordBlocklistHistory(t)
 		recordDeadlineHistory(t)
+		recordLazyVisibilityHistory(t)
 	}
 	files, err := filepath.Glob("testdata/*.json")
 	if err != nil || len(files) < 2 {

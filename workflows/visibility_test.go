@@ -3,7 +3,6 @@ package workflows_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -135,15 +134,12 @@ func TestStartSearchAttributes(t *testing.T) {
 	}
 }
 
-// TestRecordLazyVisibilityHistory records the replay history of the
-// deferred and skipped writes (RIPOSTE_RECORD_LAZY_VISIBILITY=1);
-// TestReplayHistories replays it with the others: incident_lazy-visibility.json
-// is version 1 (deferred phase writes only), the playbook_*.json and
-// incident_v1.json histories are from before.
-func TestRecordLazyVisibilityHistory(t *testing.T) {
-	if os.Getenv("RIPOSTE_RECORD_LAZY_VISIBILITY") != "1" {
-		t.Skip("records only with RIPOSTE_RECORD_LAZY_VISIBILITY=1")
-	}
+// recordLazyVisibilityHistory records the replay history of the deferred
+// and skipped search-attribute writes (lazy-phase-visibility version 2) to
+// incident_lazy-visibility_v2.json, with the other histories:
+// RIPOSTE_RECORD_HISTORIES=1 go test ./workflows/. incident_lazy-visibility.json
+// (version 1) and the older histories stay as they were recorded.
+func recordLazyVisibilityHistory(t *testing.T) {
 	c := startDev(t)
 	ctx := context.Background()
 	id := "inc-record-lazy-visibility"

@@ -32,7 +32,7 @@ func chromiumPath(t *testing.T) string {
 	if os.Getenv("CI") != "" {
 		t.Fatalf("missing tool chromium (Debian package chromium); make test-deps installs it")
 	}
-	t.Skipf("missing tool chromium (Debian package chromium)")
+	t.Skip("missing tool chromium: install the Debian package chromium (make test-deps does)")
 	return ""
 }
 
