@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -78,12 +77,10 @@ type Actions struct {
 	Ticketing  Ticketing
 	Enrichers  []Enricher
 	// EnrichCache reuses enrichment answers (NewEnrichCache); nil: none.
-	EnrichCache *enrichCache
+	EnrichCache *EnrichCache
 	Webhooks    Webhooks
 	// Observe, when set, is told about every integration call.
 	Observe Observer
-
-	cacheOnce sync.Once
 }
 
 // Compliance starts regulatory clocks for an incident.

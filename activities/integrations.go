@@ -224,7 +224,7 @@ func (a *Actions) enrich(ctx context.Context, req ActionRequest, typ string) (Ac
 			continue
 		}
 		name := e.Name()
-		res, ok := a.cache().get(name, typ, value)
+		res, ok := a.EnrichCache.get(name, typ, value)
 		if !ok {
 			err := a.observe(name, req.Name, func() error {
 				var err error
@@ -234,7 +234,7 @@ func (a *Actions) enrich(ctx context.Context, req ActionRequest, typ string) (Ac
 			if err != nil {
 				return ActionResult{}, wrap(fmt.Sprintf("%s %s via %s", req.Name, value, name), err)
 			}
-			a.cache().put(name, typ, value, res)
+			a.EnrichCache.put(name, typ, value, res)
 		}
 		for k, v := range res {
 			out[k] = v
@@ -299,9 +299,10 @@ func (a *Actions) notConfiguredCall(integration, action string) {
 	}
 }
 
-// enrichCache keeps each provider's answer per observable for a while, so
-// that a storm of alerts about one IP costs one lookup (and quota).
-type enrichCache struct {
+// EnrichCache keeps each provider's answer per observable for a while, so
+// that a storm of alerts about one IP costs one lookup (and quota). A nil
+// cache keeps nothing.
+type EnrichCache struct {
 	ttl time.Duration
 	now func() time.Time
 	mu  sync.Mutex
@@ -316,19 +317,12 @@ type cached struct {
 }
 
 // NewEnrichCache returns a cache that keeps answers for ttl (0: none).
-func NewEnrichCache(ttl time.Duration) *enrichCache {
-	return &enrichCache{ttl: ttl, now: time.Now, m: map[string]cached{}}
+func NewEnrichCache(ttl time.Duration) *EnrichCache {
+	return &EnrichCache{ttl: ttl, now: time.Now, m: map[string]cached{}}
 }
 
-func (a *Actions) cache() *enrichCache {
-	if a.EnrichCache == nil {
-		a.cacheOnce.Do(func() { a.EnrichCache = NewEnrichCache(0) })
-	}
-	return a.EnrichCache
-}
-
-func (c *enrichCache) get(provider, typ, value string) (map[string]any, bool) {
-	if c.ttl <= 0 {
+func (c *EnrichCache) get(provider, typ, value string) (map[string]any, bool) {
+	if c == nil || c.ttl <= 0 {
 		return nil, false
 	}
 	c.mu.Lock()
@@ -340,8 +334,8 @@ func (c *enrichCache) get(provider, typ, value string) (map[string]any, bool) {
 	return e.out, true
 }
 
-func (c *enrichCache) put(provider, typ, value string, out map[string]any) {
-	if c.ttl <= 0 {
+func (c *EnrichCache) put(provider, typ, value string, out map[string]any) {
+	if c == nil || c.ttl <= 0 {
 		return
 	}
 	c.mu.Lock()

@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -91,10 +90,7 @@ func StartSearchAttributes(in IncidentInput, a alerts.Alert) (*commonpb.SearchAt
 	if title == "" {
 		title = a.Title
 	}
-	var last time.Time
-	if a.ObservedAt.After(last) {
-		last = a.ObservedAt
-	}
+	last := a.ObservedAt
 	values := []struct {
 		key searchAttributeKey
 		v   any
